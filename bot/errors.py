@@ -1,0 +1,95 @@
+"""One rooted exception hierarchy; callers catch the level they mean.
+
+    PostwatchError
+    ├── ConfigError            the config file is invalid (every problem, with its key path)
+    ├── QueryError             a topic query does not parse (message and 1-based column)
+    ├── SourceError            one source failed this poll; recorded, the others go on
+    │   ├── FetchError         the HTTP exchange failed
+    │   │   ├── BlockedAddressError    target resolves to a private/loopback/... address
+    │   │   ├── ResponseTooLargeError  body (decoded) exceeded network.max_bytes
+    │   │   ├── FetchTimeoutError      connect/read timeout or the overall fetch deadline
+    │   │   ├── HttpStatusError        4xx/5xx; carries status and Retry-After seconds
+    │   │   └── TransportError         DNS, refused connection, TLS, too many redirects
+    │   └── ParseError         the body is not the feed/JSON/page expected (HTML challenge, junk)
+    ├── StoreError             the database cannot be reached or migrated
+    └── DeliveryError          a notifier could not deliver an alert
+        ├── TransientDeliveryError   retry later (429 with retry_after, network trouble)
+        └── PermanentDeliveryError   retrying will not help (chat gone, bot kicked)
+
+Anything outside this tree is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+
+class PostwatchError(Exception):
+    """Root of every error postwatch raises on purpose."""
+
+
+class ConfigError(PostwatchError):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class QueryError(PostwatchError):
+    def __init__(self, message: str, column: int) -> None:
+        self.message = message
+        self.column = column  # 1-based
+        super().__init__(f"{message} at column {column}")
+
+
+class SourceError(PostwatchError):
+    """A source failed this poll. `retry_after` (seconds), when set, delays its next poll."""
+
+    retry_after: float | None = None
+
+
+class FetchError(SourceError):
+    pass
+
+
+class BlockedAddressError(FetchError):
+    pass
+
+
+class ResponseTooLargeError(FetchError):
+    pass
+
+
+class FetchTimeoutError(FetchError):
+    pass
+
+
+class HttpStatusError(FetchError):
+    def __init__(self, status: int, url: str, retry_after: float | None = None) -> None:
+        self.status = status
+        self.url = url
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {status} from {url}")
+
+
+class TransportError(FetchError):
+    pass
+
+
+class ParseError(SourceError):
+    pass
+
+
+class StoreError(PostwatchError):
+    pass
+
+
+class DeliveryError(PostwatchError):
+    pass
+
+
+class TransientDeliveryError(DeliveryError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermanentDeliveryError(DeliveryError):
+    pass

@@ -1,0 +1,119 @@
+"""Plain typed values passed between pipeline stages.
+
+Every stage takes and returns these; table classes stay inside `bot.store`. All datetimes are
+timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SourceKind = Literal["rss", "mastodon", "bluesky", "telegram"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("rss", "mastodon", "bluesky", "telegram")
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post as every source adapter produces it."""
+
+    source_id: str
+    post_id: str  # unique within the source: guid, status id, AT-URI record key, message id
+    text: str  # plain text, HTML already reduced
+    url: str | None = None
+    author: str | None = None
+    title: str | None = None  # RSS/Atom items have one; social posts do not
+    published_at: datetime | None = None
+    lang: str | None = None  # as the source declares it (Mastodon `language`, Bluesky `langs`)
+    image_url: str | None = None  # first attached image, if any
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source_id, self.post_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What a source remembers between polls; stored per source."""
+
+    source_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    # Adapter-specific resume point: Mastodon account id and since_id, Bluesky newest URI, ...
+    cursor: Mapping[str, str] = field(default_factory=dict)
+    baseline_done: bool = False  # the first successful poll has happened
+    failures: int = 0  # consecutive failed polls
+    last_error: str | None = None
+    next_poll_at: datetime | None = None  # set by Retry-After or backoff
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What one adapter fetch returns: new posts (possibly already known) and the next state."""
+
+    posts: list[Post]
+    state: SourceState
+    not_modified: bool = False  # 304: nothing was parsed
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    topic_id: str
+    terms: tuple[str, ...]  # the query terms that fired, as written in the query
+
+
+@dataclass(frozen=True, slots=True)
+class AlertIntent:
+    """One alert to deliver: a post to a channel, decided by routing, before it is stored."""
+
+    source_id: str
+    post_id: str
+    channel_id: str
+    topic_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A pending outbox row as the store returns it, joined with its post and matched terms."""
+
+    alert_id: int
+    channel_id: str
+    post: Post
+    topic_ids: tuple[str, ...]
+    terms: tuple[str, ...]  # terms that fired across the alert's topics, for highlighting
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Everything rendering needs: an outbox item resolved against the current config."""
+
+    alert_id: int
+    chat_id: str
+    post: Post
+    source_kind: str
+    topic_names: tuple[str, ...]
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """What a notifier returns once the recipient acknowledged the message."""
+
+    message_id: int | None  # None for the console notifier
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    source: str
+    id: str
+    url: str | None
+    author: str | None
+    title: str | None
+    text: str
+    published_at: datetime | None
+    topics: tuple[str, ...]
