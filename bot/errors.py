@@ -15,6 +15,7 @@
     └── DeliveryError          a notifier could not deliver an alert
         ├── TransientDeliveryError   retry later (429 with retry_after, network trouble)
         └── PermanentDeliveryError   retrying will not help (chat gone, bot kicked)
+            └── ChatMigratedError    the group became a supergroup; carries new_chat_id
 
 Anything outside this tree is a bug and propagates.
 """
@@ -93,3 +94,11 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     pass
+
+
+class ChatMigratedError(PermanentDeliveryError):
+    """The group was upgraded to a supergroup: sending to `new_chat_id` will work."""
+
+    def __init__(self, message: str, new_chat_id: int) -> None:
+        self.new_chat_id = new_chat_id
+        super().__init__(message)

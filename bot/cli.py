@@ -1,0 +1,158 @@
+"""The `postwatch` command: parse arguments, call one function, map errors to exit codes.
+
+Exit codes: 0 done; 2 bad usage or invalid config; 3 cannot start (database unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot import __version__
+from bot.config import Config, load_config, resolve_config_path
+from bot.errors import ConfigError, StoreError
+from bot.log import setup_logging
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+EXIT_CANNOT_START = 3
+
+log = logging.getLogger("bot.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="postwatch", description="Monitor public feeds and alert Telegram channels."
+    )
+    parser.add_argument("--version", action="version", version=f"postwatch {__version__}")
+    parser.add_argument(
+        "--config",
+        help="config file (default: $POSTWATCH_CONFIG, else config/postwatch.yaml)",
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="poll sources on their intervals until stopped")
+    run.add_argument("--once", action="store_true", help="poll every source once, deliver, exit")
+    commands.add_parser("demo", help="run the bundled offline demo and print its alerts")
+    commands.add_parser("check", help="validate the config file")
+    export = commands.add_parser("export", help="print stored posts")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--since", type=parse_since, help="ISO date or datetime (UTC if no zone)")
+    export.add_argument("--topic", help="only posts that matched this topic id")
+    return parser
+
+
+def parse_since(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO date (e.g. 2026-03-18 or 2026-03-18T14:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = dict(os.environ)
+    try:
+        if args.command == "demo":
+            setup_logging("WARNING" if args.log_level == "INFO" else args.log_level)
+            return _demo()
+        config = load_config(resolve_config_path(args.config, env), env)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"postwatch: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(args.log_level, secrets=[config.telegram.token.reveal()])
+    try:
+        if args.command == "check":
+            return _check(config)
+        if args.command == "export":
+            return _export(config, args.format, args.since, args.topic)
+        return asyncio.run(_run(config, once=args.once))
+    except StoreError as exc:
+        print(f"postwatch: cannot open the database: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+
+
+def _check(config: Config) -> int:
+    print(
+        f"config OK: {len(config.sources)} sources "
+        f"({sum(1 for s in config.sources if s.enabled)} enabled), "
+        f"{len(config.topics)} topics, {len(config.channels)} channels, "
+        f"alerts to {'Telegram' if config.telegram.token else 'the console (no bot token set)'}"
+    )
+    return EXIT_OK
+
+
+def _export(config: Config, fmt: str, since: datetime | None, topic: str | None) -> int:
+    from bot.admin import write_export
+    from bot.store import Store
+
+    store = Store.open(config.database_url)
+    try:
+        rows = store.export_posts(since=since, topic_id=topic)
+        write_export(rows, "csv" if fmt == "csv" else "jsonl", sys.stdout)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+async def _run(config: Config, *, once: bool) -> int:
+    from bot.app import open_runtime, run_once, run_until_stopped
+
+    runtime = await open_runtime(config)
+    if not once:
+        await run_until_stopped(runtime)
+        return EXIT_OK
+    try:
+        polls, delivery = await run_once(runtime)
+    finally:
+        await runtime.close()
+    failed = [p for p in polls if p.error]
+    log.info(
+        "run complete: %d sources polled (%d failed), %d new posts, %d alerts sent, "
+        "%d waiting to retry, %d failed",
+        len(polls),
+        len(failed),
+        sum(p.stored for p in polls),
+        delivery.sent,
+        delivery.retrying,
+        delivery.failed,
+    )
+    return EXIT_OK
+
+
+def _demo() -> int:
+    from bot.app import open_runtime, run_once
+    from bot.demo import demo_config, demo_transport, temporary_workdir
+
+    async def demo(config: Config) -> None:
+        runtime = await open_runtime(config, transport=demo_transport())
+        try:
+            polls, delivery = await run_once(runtime)
+        finally:
+            await runtime.close()
+        print(
+            f"\ndemo: {len(polls)} sources polled, {sum(p.stored for p in polls)} posts stored, "
+            f"{delivery.sent} alerts printed above (no bot token: console instead of Telegram)."
+        )
+        for poll in polls:
+            if poll.error:
+                print(f"demo: source {poll.source_id} failed: {poll.error}")
+
+    with temporary_workdir() as workdir:
+        asyncio.run(demo(demo_config(Path(workdir))))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Poll one source: fetch → parse → drop known → classify → route → one transaction.
+
+Polling stops at the outbox; delivery is `bot.deliver`'s job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.config import ChannelConfig, SourceConfig
+from bot.errors import SourceError
+from bot.http import HttpClient
+from bot.matcher import Watchlist
+from bot.model import Post, SourceState, TopicMatch
+from bot.route import route_alerts
+from bot.sources import adapter_for
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# A failing source backs off exponentially from its own interval, up to this ceiling.
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    source_id: str
+    fetched: int = 0
+    stored: int = 0
+    alerts: int = 0
+    not_modified: bool = False
+    skipped: bool = False  # waiting out Retry-After or backoff
+    error: str | None = None
+
+
+async def poll_source(
+    source: SourceConfig,
+    *,
+    store: Store,
+    http: HttpClient,
+    watchlist: Watchlist,
+    channels: Sequence[ChannelConfig],
+    clock: Callable[[], datetime],
+) -> PollReport:
+    """Poll `source` once. A SourceError is recorded on the source and reported, never raised."""
+    now = clock()
+    state = (await asyncio.to_thread(store.load_states)).get(source.id) or SourceState(source.id)
+    if state.next_poll_at is not None and state.next_poll_at > now:
+        return PollReport(source.id, skipped=True)
+    try:
+        fetched = await adapter_for(source.kind).fetch(source, state, http, now)
+    except SourceError as exc:
+        failed = record_failure(state, exc, source.every, clock())
+        log.warning("source %s failed (%d in a row): %s", source.id, failed.failures, exc)
+        await asyncio.to_thread(store.save_state, failed, clock())
+        return PollReport(source.id, error=str(exc))
+
+    next_state = replace(fetched.state, baseline_done=True, failures=0, last_error=None)
+    next_state = replace(next_state, next_poll_at=None)
+    if fetched.not_modified:
+        await asyncio.to_thread(store.save_state, next_state, clock())
+        return PollReport(source.id, not_modified=True)
+
+    posts = _unique(fetched.posts)
+    known = await asyncio.to_thread(store.known_post_ids, source.id, [p.post_id for p in posts])
+    fresh = [p for p in posts if p.post_id not in known]
+    matches: dict[tuple[str, str], list[TopicMatch]] = {}
+    for post in fresh:
+        found = watchlist.match(post, source.kind)
+        if found:
+            matches[post.key] = found
+    baseline = not state.baseline_done and not source.alert_backlog
+    alerts = route_alerts(
+        fresh, matches, channels, now=now, max_age=source.max_age, baseline=baseline
+    )
+    inserted = await asyncio.to_thread(store.save_poll, next_state, fresh, matches, alerts, now)
+    inserted_keys = {p.key for p in inserted}
+    alert_count = sum(1 for a in alerts if (a.source_id, a.post_id) in inserted_keys)
+    if inserted:
+        log.info(
+            "source %s: %d new posts, %d matched, %d alerts%s",
+            source.id,
+            len(inserted),
+            sum(1 for p in inserted if p.key in matches),
+            alert_count,
+            " (baseline)" if baseline else "",
+        )
+    return PollReport(source.id, fetched=len(posts), stored=len(inserted), alerts=alert_count)
+
+
+def record_failure(
+    state: SourceState, error: SourceError, every: timedelta, now: datetime
+) -> SourceState:
+    """The state after a failed poll: Retry-After wins, else exponential backoff from `every`."""
+    failures = state.failures + 1
+    delay = min(every * (2 ** min(failures - 1, 16)), max(MAX_BACKOFF, every))
+    if error.retry_after is not None:
+        # Clamped: a hostile or broken server must not park a source for days.
+        delay = min(max(timedelta(seconds=error.retry_after), every), max(MAX_BACKOFF, every))
+    # The first failure waits only the normal interval: one blip should not slow a source down.
+    next_poll_at = now + delay if failures > 1 or error.retry_after is not None else None
+    return replace(
+        state, failures=failures, last_error=str(error)[:500], next_poll_at=next_poll_at
+    )
+
+
+def _unique(posts: Sequence[Post]) -> list[Post]:
+    """Drop repeated ids within one fetch (feeds do repeat items); the first one wins."""
+    seen: set[str] = set()
+    unique: list[Post] = []
+    for post in posts:
+        if post.post_id not in seen:
+            seen.add(post.post_id)
+            unique.append(post)
+    return unique

@@ -1,0 +1,113 @@
+"""The Store: the one object the rest of postwatch uses to persist and read.
+
+Methods are synchronous and each runs in its own Session (its own transaction) on a pooled
+Engine, so the async app can call them from worker threads via `asyncio.to_thread`.
+
+The Session is SQLAlchemy's own: the queries are Core statements on the SQLModel tables (batched
+`INSERT ... ON CONFLICT`, bulk updates), which `sqlmodel.Session.exec` does not type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.model import AlertIntent, ExportRow, OutboxItem, Post, SourceState, TopicMatch
+from bot.store import outbox, queries
+from bot.store.engine import open_engine
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        """Use `Store.open`; this takes an engine that is already migrated."""
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect and migrate to the newest schema. StoreError (password masked) on failure."""
+        return cls(open_engine(url))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self._engine.dialect.name
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A Session committed on success and rolled back on any exception."""
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def load_states(self) -> dict[str, SourceState]:
+        with self._transaction() as session:
+            return queries.load_states(session)
+
+    def save_state(self, state: SourceState, polled_at: datetime) -> None:
+        """Record a poll that stored no posts (a failure or a 304)."""
+        with self._transaction() as session:
+            queries.upsert_state(session, state, polled_at)
+
+    def known_post_ids(self, source_id: str, post_ids: Sequence[str]) -> set[str]:
+        with self._transaction() as session:
+            return queries.known_post_ids(session, source_id, post_ids)
+
+    def save_poll(
+        self,
+        state: SourceState,
+        posts: Sequence[Post],
+        matches: Mapping[tuple[str, str], Sequence[TopicMatch]],
+        alerts: Sequence[AlertIntent],
+        now: datetime,
+    ) -> list[Post]:
+        """One transaction: the new state, the posts not stored yet, and the matches and outbox
+        rows of exactly those posts. Returns the posts inserted, in input order; a post another
+        poll stored first is skipped with its matches and alerts."""
+        with self._transaction() as session:
+            queries.upsert_state(session, state, now)
+            inserted = queries.insert_posts(session, posts, now)
+            queries.insert_matches(session, inserted, matches)
+            queries.insert_alerts(session, inserted, alerts, now)
+        returned: list[Post] = []
+        for post in posts:
+            if inserted.pop(post.key, None) is not None:
+                returned.append(post)
+        return returned
+
+    def pending_alerts(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        with self._transaction() as session:
+            return outbox.pending_alerts(session, now, limit)
+
+    def mark_sent(self, alert_id: int, message_id: int | None, sent_at: datetime) -> None:
+        with self._transaction() as session:
+            outbox.mark_sent(session, alert_id, message_id, sent_at)
+
+    def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
+        """Count a failed attempt; the alert stays pending until `next_attempt_at`."""
+        with self._transaction() as session:
+            outbox.mark_retry(session, alert_id, error, next_attempt_at)
+
+    def mark_failed(self, alert_id: int, error: str, now: datetime) -> None:
+        """Give up on an alert for good (chat gone, bot removed, channel unconfigured)."""
+        with self._transaction() as session:
+            outbox.mark_failed(session, alert_id, error, now)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self._transaction() as session:
+            return outbox.outbox_counts(session)
+
+    def export_posts(
+        self, since: datetime | None = None, topic_id: str | None = None
+    ) -> Iterator[ExportRow]:
+        """Stream stored posts oldest first; holds one connection until exhausted or closed."""
+        with self._transaction() as session:
+            yield from queries.export_rows(session, since, topic_id)

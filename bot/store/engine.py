@@ -1,0 +1,142 @@
+"""Opening a database: URL checks, engine settings, migrations at start, error translation."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.util import CommandError
+from sqlalchemy.engine import URL, Engine
+
+from bot.errors import StoreError
+
+# busy_timeout: wait for the other writer instead of failing at once. WAL: readers never block
+# the writer. synchronous=NORMAL is safe with WAL (a power cut may lose the last commits, never
+# corrupts). SQLite leaves foreign keys off unless asked, per connection.
+SQLITE_PRAGMAS = (
+    "PRAGMA busy_timeout = 15000",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+)
+# pg_advisory_xact_lock key shared by every postwatch process migrating the same database
+# (the ASCII bytes of "postwatc"; any fixed 64-bit number would do).
+MIGRATION_LOCK_KEY = 0x706F_7374_7761_7463
+WAL_SWITCH_TRIES, WAL_SWITCH_PAUSE = 300, 0.05  # up to ~15 s, as busy_timeout
+PG_CONNECT_TIMEOUT = 10  # seconds; psycopg otherwise waits on an unreachable host for minutes
+
+# Alembic's `context` is a process-wide proxy: migrations in two threads of one process would
+# trample each other, so they take turns. Between processes the database lock below decides.
+_migrate_lock = threading.Lock()
+
+URL_HELP = "expected sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db"
+
+
+def parse_url(url: str) -> URL:
+    """The URL with our driver chosen; StoreError (never echoing the URL) when unusable."""
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        # SQLAlchemy's message repeats the whole string, password included.
+        raise StoreError(f"database URL is not valid ({URL_HELP})") from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend != "sqlite":
+        raise StoreError(f"unsupported database {backend!r} ({URL_HELP})")
+    if not parsed.database or parsed.database == ":memory:":
+        # Each pooled connection would get its own empty in-memory database.
+        raise StoreError(f"in-memory SQLite is not supported; give a file path ({URL_HELP})")
+    return parsed.set(drivername="sqlite")
+
+
+def masked(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def create_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url)
+        sa.event.listen(engine, "connect", _sqlite_settings)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
+    # pre_ping: a restarted PostgreSQL leaves dead connections in the pool.
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _sqlite_settings(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            _execute_when_unlocked(cursor, pragma)
+    finally:
+        cursor.close()
+
+
+def _execute_when_unlocked(cursor: Any, sql: str) -> None:
+    # Switching a new database to WAL answers "database is locked" without consulting
+    # busy_timeout while another process holds a lock (seen with two processes starting
+    # together), so wait it out here. Once in WAL the mode persists and this never loops.
+    for _ in range(WAL_SWITCH_TRIES - 1):
+        try:
+            cursor.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(WAL_SWITCH_PAUSE)
+        else:
+            return
+    cursor.execute(sql)
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest revision, one process at a time, in one transaction."""
+    config = AlembicConfig()
+    # Inside the package, so it ships in the wheel; users need no alembic.ini.
+    config.set_main_option("script_location", "bot.store:migrations")
+    config.set_main_option("path_separator", "os")
+    with _migrate_lock, engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Take the write lock up front: a second process waits (busy_timeout), then finds
+            # the schema current. PostgreSQL DDL is transactional; SQLite's is too once BEGIN'd.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        connection.commit()
+
+
+def open_engine(url: str) -> Engine:
+    """A migrated, ready engine for `url`, or StoreError with the password masked."""
+    parsed = parse_url(url)
+    engine: Engine | None = None
+    try:
+        engine = create_engine(parsed)
+        migrate(engine)
+    except (sa.exc.SQLAlchemyError, CommandError, OSError) as exc:
+        if engine is not None:
+            engine.dispose()
+        raise StoreError(f"cannot open database {masked(parsed)}: {_reason(exc, parsed)}") from exc
+    return engine
+
+
+def _reason(exc: BaseException, url: URL) -> str:
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig  # the driver's own words, without SQLAlchemy's SQL echo and help link
+    if isinstance(exc, CommandError) and "Can't locate revision" in str(exc):
+        return f"the schema is newer than this version of postwatch ({exc})"
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return reason[:500]

@@ -1,0 +1,146 @@
+"""Every table postwatch stores, in one module. These classes never leave `bot.store`.
+
+The schema is owned by the Alembic migrations in `bot/store/migrations`; a test checks that these
+models and the migrated database agree. Constraints carry names from one naming convention so a
+later migration can drop or replace them by name (SQLite's batch mode needs that too).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Our own registry and metadata, so tables defined elsewhere on SQLModel's global metadata never
+# leak into our migrations (and ours never into theirs).
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class _Table(SQLModel, registry=registry(metadata=metadata)):
+    pass
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL stores `timestamptz`; SQLite has no time zones, so values are written as naive UTC
+    and marked UTC again on read. Naive input is refused: it is always a bug upstream.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: store timezone-aware UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _text(*, nullable: bool = True) -> Any:
+    # Unbounded text on both backends: a VARCHAR(n) would truncate silently on SQLite but raise
+    # on PostgreSQL, and the two backends must behave the same.
+    return Field(default=None, sa_type=sa.Text, nullable=nullable)
+
+
+def _when(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UtcDateTime, nullable=nullable, index=index)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_type=sa.JSON, nullable=False)
+
+
+class SourceStateRow(_Table, table=True):
+    __tablename__ = "source_state"
+
+    source_id: str = Field(sa_type=sa.Text, primary_key=True)
+    etag: str | None = _text()
+    last_modified: str | None = _text()
+    cursor: dict[str, str] = _json(dict)
+    baseline_done: bool = Field(default=False, nullable=False)
+    failures: int = Field(default=0, nullable=False)
+    last_error: str | None = _text()
+    next_poll_at: datetime | None = _when()
+    last_polled_at: datetime | None = _when()
+
+
+class PostRow(_Table, table=True):
+    __tablename__ = "post"
+    __table_args__ = (sa.UniqueConstraint("source_id", "post_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(sa_type=sa.Text, nullable=False)
+    post_id: str = Field(sa_type=sa.Text, nullable=False)
+    url: str | None = _text()
+    author: str | None = _text()
+    title: str | None = _text()
+    text: str = Field(sa_type=sa.Text, nullable=False)
+    published_at: datetime | None = _when(index=True)
+    lang: str | None = _text()
+    image_url: str | None = _text()
+    seen_at: datetime = _when(nullable=False, index=True)
+
+
+class MatchRow(_Table, table=True):
+    """Which topics a post matched, and the query terms that fired."""
+
+    __tablename__ = "topic_match"
+
+    post_pk: int = Field(foreign_key="post.id", primary_key=True, ondelete="CASCADE")
+    topic_id: str = Field(sa_type=sa.Text, primary_key=True, index=True)
+    terms: list[str] = _json(list)
+
+
+class OutboxRow(_Table, table=True):
+    """One alert to deliver to one channel. Written with its post; 'sent' only after Telegram
+    answered (persist before you send)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("post_pk", "channel_id"),
+        sa.Index(None, "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_pk: int = Field(foreign_key="post.id", nullable=False, ondelete="CASCADE")
+    channel_id: str = Field(sa_type=sa.Text, nullable=False)
+    topic_ids: list[str] = _json(list)
+    # 'pending' | 'sent' | 'failed'. No CHECK constraint: new states ('sending') are expected and
+    # SQLite can only change a CHECK by copying the table.
+    status: str = Field(sa_type=sa.Text, nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime = _when(nullable=False)
+    last_error: str | None = _text()
+    created_at: datetime = _when(nullable=False)
+    status_changed_at: datetime = _when(nullable=False)  # created, sent or failed; not retries
+    sent_at: datetime | None = _when()
+    # Bot API integers may need up to 52 bits (chat ids do); BIGINT spares a later migration.
+    message_id: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
+
+
+SOURCE_STATE: sa.Table = SourceStateRow.__table__  # type: ignore[attr-defined]
+POST: sa.Table = PostRow.__table__  # type: ignore[attr-defined]
+MATCH: sa.Table = MatchRow.__table__  # type: ignore[attr-defined]
+OUTBOX: sa.Table = OutboxRow.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,397 @@
+"""A fake Telegram Bot API server on 127.0.0.1, the seam python-telegram-bot designs for tests.
+
+    with FakeTelegram() as telegram:                # or the `fake_telegram` fixture
+        bot = telegram.Bot(fake.token, base_url=telegram.base_url)
+        telegram.fail_next("sendMessage", error_code=429, retry_after=1)
+        ...
+        assert [c.text for c in telegram.sent_messages("-100123")] == [...]
+
+Routes /bot<token>/<method> answer like the real API (https://core.telegram.org/bots/api):
+JSON, form-encoded or multipart parameters in; `{"ok": true, "result": ...}` or
+`{"ok": false, "error_code": ..., "description": ..., "parameters": ...}` out, with the error
+code as HTTP status. HTML messages are checked the way Telegram parses them (supported tags
+only, balanced, only &lt; &gt; &amp; &quot; and numeric entities) and their visible text
+against the 4096/1024 limits, so a renderer bug fails here as it would in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from fakes import ThreadedServer
+from fakes.telegram_html import HtmlError, visible_text
+
+TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456"  # the shape of a real token, not one
+BOT_ID = 123456789
+
+KICKED = "Forbidden: bot was kicked from the channel chat"
+CHAT_NOT_FOUND = "Bad Request: chat not found"
+CANT_PARSE = 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0'
+MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
+_DESCRIPTIONS = {
+    400: CHAT_NOT_FOUND,
+    401: "Unauthorized",
+    403: KICKED,
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+_SENDS = ("sendMessage", "sendPhoto")
+_MESSAGE_LIMIT, _CAPTION_LIMIT = 4096, 1024  # UTF-16 units after entity parsing
+
+
+@dataclass(frozen=True)
+class Limits:
+    """(messages, window seconds). Telegram's are unpublished; its FAQ gives about 30/s overall,
+    1/s per private chat, 20/min per group or channel (core.telegram.org/bots/faq)."""
+
+    overall: tuple[int, float] = (30, 1.0)
+    private: tuple[int, float] = (1, 1.0)
+    group: tuple[int, float] = (20, 60.0)
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    chat_id: str | None
+    params: dict[str, Any]
+    at: float  # the server clock
+    status: int  # HTTP status answered; 0 when the connection was dropped
+    message_id: int | None = None
+
+    @property
+    def text(self) -> str | None:
+        value = self.params.get("text", self.params.get("caption"))
+        return value if isinstance(value, str) else None
+
+
+@dataclass
+class _Fault:
+    error_code: int = 0
+    description: str = ""
+    parameters: dict[str, int] = field(default_factory=dict)
+    drop: bool = False
+    delay: float = 0.0
+
+
+def is_group(chat_id: str) -> bool:
+    """Groups, supergroups and channels have negative ids or are addressed by @username."""
+    return chat_id.startswith(("-", "@"))
+
+
+class FakeTelegram(ThreadedServer):
+    def __init__(
+        self,
+        token: str = TOKEN,
+        *,
+        enforce_limits: bool = False,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        super().__init__(app)
+        self.token = token
+        self.enforce_limits = enforce_limits
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._calls: list[Call] = []
+        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._last_ids: dict[str, int] = defaultdict(int)
+        self._usernames: dict[str, int] = {}
+        self._windows: dict[str, deque[float]] = defaultdict(deque)
+        self._throttled = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin()}/bot"
+
+    # --- what tests read ---------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def sent_messages(self, chat_id: str | None = None) -> list[Call]:
+        """Messages Telegram accepted (sendMessage and sendPhoto answered 200), in order."""
+        return [
+            c
+            for c in self.calls()
+            if c.method in _SENDS and c.status == 200 and (chat_id is None or c.chat_id == chat_id)
+        ]
+
+    @property
+    def throttled(self) -> int:
+        """How many 429s the limit enforcer answered (programmed failures not included)."""
+        with self._lock:
+            return self._throttled
+
+    # --- what tests program ------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        n: int = 1,
+        error_code: int = 429,
+        *,
+        retry_after: int = 2,
+        description: str | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
+        """Answer the next `n` calls of `method` with an error, as Telegram words it."""
+        parameters: dict[str, int] = {}
+        if migrate_to_chat_id is not None:
+            error_code, parameters = 400, {"migrate_to_chat_id": migrate_to_chat_id}
+            description = description or MIGRATED
+        elif error_code == 429:
+            parameters = {"retry_after": retry_after}
+            description = description or f"Too Many Requests: retry after {retry_after}"
+        fault = _Fault(
+            error_code, description or _DESCRIPTIONS.get(error_code, "Error"), parameters
+        )
+        self._program(method, n, fault)
+
+    def drop_next(self, method: str, n: int = 1) -> None:
+        """Close the connection without answering the next `n` calls of `method`."""
+        self._program(method, n, _Fault(drop=True))
+
+    def delay_next(self, method: str, seconds: float, n: int = 1) -> None:
+        """Answer the next `n` calls of `method` normally, but only after `seconds`."""
+        self._program(method, n, _Fault(delay=seconds))
+
+    def _program(self, method: str, n: int, fault: _Fault) -> None:
+        with self._lock:
+            self._faults[method].extend(fault for _ in range(n))
+
+    # --- the server --------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await _parameters(request)
+        chat_id = str(params["chat_id"]) if "chat_id" in params else None
+        with self._lock:
+            fault = self._faults[method].popleft() if self._faults[method] else None
+        if fault and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault and fault.drop:
+            self._record(method, chat_id, params, 0)
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response()  # never written: the connection is gone
+        if fault and fault.error_code:
+            self._record(method, chat_id, params, fault.error_code)
+            return _error(fault.error_code, fault.description, fault.parameters)
+        status, body = self._answer(method, chat_id, params)
+        return web.json_response(body, status=status)
+
+    def _answer(
+        self, method: str, chat_id: str | None, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            if method in _SENDS and chat_id is not None and self.enforce_limits:
+                wait = self._over_limit(chat_id)
+                if wait is not None:
+                    self._throttled += 1
+                    self._record_locked(method, chat_id, params, 429)
+                    return _error_body(429, f"Too Many Requests: retry after {wait}", wait)
+            try:
+                result = self._result(method, chat_id, params)
+            except _ApiError as exc:
+                self._record_locked(method, chat_id, params, exc.code)
+                return _error_body(exc.code, exc.description)
+            message_id = result.get("message_id") if isinstance(result, dict) else None
+            self._record_locked(method, chat_id, params, 200, message_id)
+            return 200, {"ok": True, "result": result}
+
+    def _result(self, method: str, chat_id: str | None, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return self._bot_user()
+        if method in ("deleteWebhook", "setMyCommands", "deleteMyCommands"):
+            return True
+        if method == "getUpdates":
+            return []
+        if chat_id is None:
+            raise _ApiError(400, "Bad Request: chat_id is empty")
+        if method == "getChat":
+            return {
+                **self._chat(chat_id),
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": dict.fromkeys(
+                    ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription"),
+                    False,
+                ),
+            }
+        if method == "sendMessage":
+            return self._message(chat_id, _checked(params, "text", _MESSAGE_LIMIT))
+        if method == "sendPhoto":
+            message = self._message(chat_id, None)
+            message["photo"] = [
+                {
+                    "file_id": f"photo-{message['message_id']}",
+                    "file_unique_id": f"u{message['message_id']}",
+                    "width": 640,
+                    "height": 480,
+                }
+            ]
+            if params.get("caption"):
+                message["caption"] = _checked(params, "caption", _CAPTION_LIMIT)
+            return message
+        if method == "editMessageText":
+            message_id = int(params.get("message_id", 0))
+            if not 0 < message_id <= self._last_ids[self._chat_key(chat_id)]:
+                raise _ApiError(400, "Bad Request: message to edit not found")
+            text = _checked(params, "text", _MESSAGE_LIMIT)
+            return {**self._message(chat_id, text, message_id), "edit_date": int(time.time())}
+        raise _ApiError(404, "Not Found")
+
+    def _over_limit(self, chat_id: str) -> int | None:
+        """Seconds to wait if one more message to `chat_id` now breaks a limit, else None
+        (and the message is counted)."""
+        now = self._clock()
+        per_chat = self.limits.group if is_group(chat_id) else self.limits.private
+        checks = [("*", self.limits.overall), (chat_id, per_chat)]
+        waits = []
+        for key, (count, window) in checks:
+            times = self._windows[key]
+            while times and times[0] <= now - window:
+                times.popleft()
+            if len(times) >= count:
+                waits.append(max(1, math.ceil(times[0] + window - now)))
+        if waits:
+            return max(waits)
+        for key, _ in checks:
+            self._windows[key].append(now)
+        return None
+
+    def _record(self, *args: Any) -> None:
+        with self._lock:
+            self._record_locked(*args)
+
+    def _record_locked(
+        self,
+        method: str,
+        chat_id: str | None,
+        params: dict[str, Any],
+        status: int,
+        message_id: int | None = None,
+    ) -> None:
+        self._calls.append(Call(method, chat_id, params, self._clock(), status, message_id))
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "postwatch (fake)",
+            "username": "postwatch_fake_bot",
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _chat_key(self, chat_id: str) -> str:
+        if chat_id.startswith("@"):
+            number = self._usernames.setdefault(chat_id, -1001000000000 - len(self._usernames))
+            return str(number)
+        return chat_id
+
+    def _chat(self, chat_id: str) -> dict[str, Any]:
+        key = int(self._chat_key(chat_id))
+        if key > 0:
+            return {"id": key, "type": "private", "first_name": "Test user"}
+        chat: dict[str, Any] = {"id": key, "type": "channel", "title": f"Channel {key}"}
+        if chat_id.startswith("@"):
+            chat["username"] = chat_id[1:]
+        return chat
+
+    def _message(
+        self, chat_id: str, text: str | None, message_id: int | None = None
+    ) -> dict[str, Any]:
+        if message_id is None:
+            key = self._chat_key(chat_id)
+            self._last_ids[key] += 1
+            message_id = self._last_ids[key]
+        chat = self._chat(chat_id)
+        message: dict[str, Any] = {"message_id": message_id, "date": int(time.time()), "chat": chat}
+        if chat["type"] == "private":
+            message["from"] = self._bot_user()
+        if text is not None:
+            message["text"] = text
+        return message
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        self.code = code
+        self.description = description
+        super().__init__(description)
+
+
+def _checked(params: dict[str, Any], name: str, limit: int) -> str:
+    """The text Telegram would show for params[name], or the error it would answer."""
+    raw = params.get(name)
+    if not isinstance(raw, str) or not raw.strip():
+        raise _ApiError(400, "Bad Request: message text is empty")
+    text = raw
+    if str(params.get("parse_mode", "")).upper() == "HTML":
+        try:
+            text = visible_text(raw)
+        except HtmlError as exc:
+            raise _ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+    if len(text.encode("utf-16-le")) // 2 > limit:
+        what = "message caption" if name == "caption" else "message"
+        raise _ApiError(400, f"Bad Request: {what} is too long")
+    return text
+
+
+async def _parameters(request: web.Request) -> dict[str, Any]:
+    """Parameters as the Bot API takes them: query string, JSON body, or form fields (whose
+    object and array values are JSON, as python-telegram-bot sends them)."""
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        params.update(body if isinstance(body, dict) else {})
+    elif request.can_read_body:
+        for name, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                params[name] = f"<file {value.filename}>"
+            elif value.startswith(("{", "[")):
+                params[name] = json.loads(value)
+            else:
+                params[name] = value
+    return params
+
+
+def _error_body(
+    code: int, description: str, retry_after: int | None = None
+) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return code, body
+
+
+def _error(code: int, description: str, parameters: dict[str, int] | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=code)
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server

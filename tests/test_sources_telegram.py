@@ -1,0 +1,147 @@
+"""Telegram channel previews (t.me/s/CHANNEL): golden page, landing pages, redirects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from bot.config import NetworkSettings, SourceConfig
+from bot.errors import ParseError
+from bot.http import HttpClient
+from bot.model import Post, SourceState
+from bot.sources.telegram import TelegramAdapter, parse_channel_page, preview_url
+
+DATA = Path(__file__).parent / "data" / "sources"
+NOW = datetime(2024, 3, 5, 13, 0, tzinfo=UTC)
+
+
+def load(name: str) -> bytes:
+    return (DATA / name).read_bytes()
+
+
+def test_channel_page_messages() -> None:
+    posts = parse_channel_page("tg", load("telegram_channel.html"))
+    # The service message and the poll have nothing to read; the rest keep page order.
+    assert [p.post_id for p in posts] == ["4118", "4119", "4120", "4122"]
+    assert posts[0] == Post(
+        source_id="tg",
+        post_id="4118",
+        text=(
+            "\U0001f6a8 BREAKING: Parliament session suspended after a power cut in the capital."
+            '\n\nOfficials say power should return "within hours" & the vote is postponed.'
+            "\nexample.org/report"
+        ),
+        url="https://t.me/examplenews/4118",
+        author="Example News",
+        published_at=datetime(2024, 3, 5, 9, 15, 2, tzinfo=UTC),
+    )
+
+
+def test_photo_and_author_signature() -> None:
+    photo = parse_channel_page("tg", load("telegram_channel.html"))[1]
+    assert photo.image_url == "https://cdn4.cdn-telegram.org/file/Qm9yZGVyX2Nyb3NzaW5nLmpwZw.jpg"
+    assert photo.author == "Anna Kowalska"
+    assert photo.text == "Aid convoy at the border crossing this morning.\nPhoto: our correspondent"
+
+
+def test_reply_uses_its_own_text_not_the_quoted_one() -> None:
+    reply = parse_channel_page("tg", load("telegram_channel.html"))[2]
+    assert reply.text == "Update: power is back and the session resumes at 14:00."
+    assert reply.image_url is None  # the quoted message's thumbnail is not this message's photo
+
+
+def test_forwarded_message_text() -> None:
+    forwarded = parse_channel_page("tg", load("telegram_channel.html"))[3]
+    assert forwarded.text == "Metro lines 2 and 5 are running again.\nExpect delays until 16:00."
+    assert forwarded.published_at == datetime(2024, 3, 5, 12, 31, 9, tzinfo=UTC)
+
+
+def test_landing_page_without_messages_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="page without messages"):
+        parse_channel_page("tg", load("telegram_landing.html"))
+
+
+@pytest.mark.parametrize("body", [b"", b"   ", (DATA / "cloudflare.html").read_bytes()])
+def test_other_pages_are_parse_errors(body: bytes) -> None:
+    with pytest.raises(ParseError):
+        parse_channel_page("tg", body)
+
+
+def test_a_channel_with_no_messages_yet_is_empty() -> None:
+    page = (
+        b"<html><body><div class='tgme_channel_info'><div class='tgme_channel_info_header_title'>"
+        b"<span>New channel</span></div></div><section class='tgme_channel_history'></section>"
+        b"</body></html>"
+    )
+    assert parse_channel_page("tg", page) == []
+
+
+def source(url: str = "", channel: str | None = "examplenews") -> SourceConfig:
+    return SourceConfig(
+        id="tg",
+        kind="telegram",
+        url=url,
+        channel=channel,
+        every=timedelta(minutes=5),
+        max_age=timedelta(hours=24),
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "channel", "expected"),
+    [
+        ("", "examplenews", "https://t.me/s/examplenews"),
+        ("", "@examplenews", "https://t.me/s/examplenews"),
+        ("https://t.me/s/examplenews", None, "https://t.me/s/examplenews"),
+        ("https://t.me/examplenews", None, "https://t.me/s/examplenews"),
+    ],
+)
+def test_preview_url(url: str, channel: str | None, expected: str) -> None:
+    assert preview_url(source(url, channel)) == expected
+
+
+def test_preview_url_needs_a_channel() -> None:
+    with pytest.raises(ParseError, match="needs a url or a channel"):
+        preview_url(source("", None))
+
+
+# --- fetch ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def router() -> respx.MockRouter:
+    return respx.MockRouter(using=None, assert_all_called=False)
+
+
+@pytest.fixture
+async def http(router: respx.MockRouter) -> AsyncIterator[HttpClient]:
+    client = HttpClient(NetworkSettings(), transport=httpx.MockTransport(router.async_handler))
+    yield client
+    await client.aclose()
+
+
+async def test_fetch_reads_the_preview_page(router: respx.MockRouter, http: HttpClient) -> None:
+    route = router.get("https://t.me/s/examplenews").respond(
+        200, content=load("telegram_channel.html"), headers={"Content-Type": "text/html"}
+    )
+    state = SourceState("tg")
+    fetched = await TelegramAdapter().fetch(source(), state, http, NOW)
+    assert route.calls.last.request.headers["accept"] == "text/html"
+    assert len(fetched.posts) == 4
+    assert fetched.state == state
+
+
+async def test_redirect_to_the_landing_page_is_a_parse_error(
+    router: respx.MockRouter, http: HttpClient
+) -> None:
+    router.get("https://t.me/s/nosuchchannel").respond(
+        302, headers={"Location": "https://t.me/nosuchchannel"}
+    )
+    router.get("https://t.me/nosuchchannel").respond(200, content=load("telegram_landing.html"))
+    with pytest.raises(ParseError, match="no public preview"):
+        await TelegramAdapter().fetch(source(channel="nosuchchannel"), SourceState("tg"), http, NOW)
