@@ -6,6 +6,7 @@ Polling stops at the outbox; delivery is `bot.deliver`'s job.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # A failing source backs off exponentially from its own interval, up to this ceiling.
 MAX_BACKOFF = timedelta(hours=6)
+MAX_POST_ID = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +111,17 @@ def record_failure(
 
 
 def _unique(posts: Sequence[Post]) -> list[Post]:
-    """Drop repeated ids within one fetch (feeds do repeat items); the first one wins."""
+    """Drop repeated ids within one fetch (feeds do repeat items); the first one wins.
+
+    Ids longer than MAX_POST_ID (some feeds use whole URLs with tracking junk) are replaced by
+    their hash: PostgreSQL cannot index keys past ~2.7 KB.
+    """
     seen: set[str] = set()
     unique: list[Post] = []
     for post in posts:
+        if len(post.post_id) > MAX_POST_ID:
+            digest = hashlib.sha256(post.post_id.encode()).hexdigest()
+            post = replace(post, post_id=f"sha256:{digest}")
         if post.post_id not in seen:
             seen.add(post.post_id)
             unique.append(post)

@@ -44,6 +44,8 @@ _MIN_LIMIT = 64
 ELLIPSIS = "…"
 _LINK_TEXT = "Open original"
 _WORD_BACKOFF = 40  # a cut mid-word moves back to a space at most this far
+# Longest run of joined code points kept whole (a ZWJ family emoji with skin tones is ~11).
+_CLUSTER_MAX = 16
 
 Highlighter = Callable[[str, Sequence[str]], list[tuple[int, int]]]
 Span = tuple[int, int]
@@ -211,8 +213,11 @@ def _cut(text: str, units: int) -> str:
     if len(encoded) >= 2 and 0xD800 <= int.from_bytes(encoded[-2:], "little") <= 0xDBFF:
         encoded = encoded[:-2]  # never half a surrogate pair
     end = len(encoded.decode("utf-16-le"))
-    while 0 < end < len(text) and _joins_previous(text, end):
+    start = end
+    while 0 < end < len(text) and _joins_previous(text, end) and start - end < _CLUSTER_MAX:
         end -= 1
+    if start - end == _CLUSTER_MAX:  # not a character cluster but a run of marks: cut it
+        end = start
     if 0 < end < len(text) and not text[end].isspace():
         space = max(text.rfind(" ", 0, end), text.rfind("\n", 0, end))
         if space > 0 and end - space <= _WORD_BACKOFF:

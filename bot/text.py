@@ -38,10 +38,11 @@ _APOSTROPHE_LETTERS = frozenset("\u02bc\u02bb\u02b9")
 # Invisible joiners: soft hyphen (HTML &shy;), ZWNJ, ZWJ, word joiner. Part of a word, then dropped.
 _IGNORABLE = "\u00ad\u200c\u200d\u2060"
 _IGNORABLE_TABLE = dict.fromkeys(map(ord, _IGNORABLE))
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_STRIPPABLE = re.compile(f"[{_MARKS}]")
 _LATIN_GREEK_MARKS = re.compile(
     # A Latin or Greek base letter (after NFD) followed by combining marks: keep the base only.
-    "([a-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u1f00-\u1fff])"
-    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
+    f"([a-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u1f00-\u1fff])[{_MARKS}]+"
 )
 # Stress marks (acute, grave) on Cyrillic vowels are reading aids, not letters: за́мок = замок.
 _CYRILLIC_STRESS = re.compile("([\u0400-\u04ff])[\u0300\u0301]+")
@@ -94,13 +95,19 @@ def normalize(text: str) -> str:
     if folded.isascii():
         return folded
     folded = folded.translate(_IGNORABLE_TABLE)
+    if (
+        unicodedata.is_normalized("NFD", folded)  # nothing precomposed (no é, й, ё) ...
+        and unicodedata.is_normalized("NFC", folded)  # ... nor anything to compose ...
+        and not _STRIPPABLE.search(folded)  # ... nor a mark to strip: most Cyrillic words
+    ):
+        return folded  # what the steps below would return, without their cost
     decomposed = unicodedata.normalize("NFD", folded)
     stripped = _CYRILLIC_STRESS.sub(r"\1", _LATIN_GREEK_MARKS.sub(r"\1", decomposed))
     return unicodedata.normalize("NFC", stripped).replace("ё", "е")
 
 
 class _FoldedRuns(dict[str, tuple[str, ...]]):
-    """Run of word characters → its folded words. Word vocabularies are Zipfian, so this memo
+    """Lower-cased run of word characters → its folded words. Word vocabularies are Zipfian, so this memo
     answers nearly every run of a stream; it is emptied when full (a plain dict is faster than
     functools.lru_cache here, and eviction order does not matter much)."""
 
@@ -118,7 +125,7 @@ def tokenize(text: str) -> list[Token]:
     """Folded words with their offsets in `text`, for highlighting and query parsing."""
     tokens: list[Token] = []
     for m in _word_pattern().finditer(text):
-        for word in _fold_run(m.group()):
+        for word in _fold_run(m.group().lower()):
             tokens.append(Token(word, m.start(), m.end()))
     return tokens
 
@@ -128,7 +135,10 @@ def words(text: str) -> list[str]:
     if text.isascii():
         # ASCII folding is lower(): it neither merges nor splits words, so fold first.
         return _ASCII_WORD.findall(text.lower())
-    return list(chain.from_iterable(map(_fold_run, _word_pattern().findall(text))))
+    # lower() first: it keeps every character's word/non-word class and folding result (checked
+    # over all of Unicode in tests/test_text.py), and it lets "Ukraine", "UKRAINE" and "ukraine"
+    # share one memo entry.
+    return list(chain.from_iterable(map(_fold_run, _word_pattern().findall(text.lower()))))
 
 
 _UKRAINIAN_ONLY = frozenset("іїєґ")

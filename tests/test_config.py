@@ -166,7 +166,9 @@ def test_shipped_configs_load_with_and_without_a_token(name: str) -> None:
     path = REPO / "config" / name
     without = load_config(path, {})
     assert not without.telegram.token  # alerts go to the console
-    assert without.sources and without.topics and without.channels
+    assert without.sources
+    assert without.topics
+    assert without.channels
     with_token = load_config(path, {"TELEGRAM_BOT_TOKEN": TOKEN})
     assert with_token.telegram.token.reveal() == TOKEN
 
@@ -353,7 +355,8 @@ def _network(**values: object) -> dict[str, Any]:
     [
         (
             _unknown_kind(),
-            "sources[2].kind: unknown kind 'rsss' (expected one of rss, mastodon, bluesky, telegram)",
+            "sources[2].kind: unknown kind 'rsss' "
+            "(expected one of rss, mastodon, bluesky, telegram)",
         ),
         (_duplicate_source(), "sources[1].id: duplicate id 'feed' (also sources[0])"),
         (_channel_topics("ceasefire", "foo"), "channels[0].topics[1]: unknown topic 'foo'"),
@@ -590,7 +593,8 @@ def test_token_never_appears_in_problems_or_repr(tmp_path: Path) -> None:
     document.pop("bogus")
     document["telegram"].pop("base_url")
     config = load(tmp_path, document, {"TOKEN": TOKEN})
-    assert TOKEN not in repr(config) and TOKEN not in str(config.telegram)
+    assert TOKEN not in repr(config)
+    assert TOKEN not in str(config.telegram)
     assert "hunter2pw" not in repr(config)
     assert "postgresql+psycopg://app:***@db/x" in repr(config)
     assert config.telegram.token.reveal() == TOKEN

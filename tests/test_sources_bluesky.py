@@ -134,6 +134,7 @@ async def test_first_poll_reads_one_page_and_remembers_the_newest(
     params = route.calls.last.request.url.params
     assert params["actor"] == ACTOR
     assert params["limit"] == "50"
+    assert params["filter"] == "posts_and_author_threads"
     assert "cursor" not in params
     assert len(fetched.posts) == 3
     assert fetched.state.cursor["newest_at"] == "2024-03-05T15:00:01.231000+00:00"

@@ -498,3 +498,18 @@ def test_registry_has_one_adapter_per_kind() -> None:
     assert set(ADAPTERS) == set(SOURCE_KINDS)
     assert isinstance(adapter_for("rss"), RssAdapter)
     assert all(callable(adapter.fetch) for adapter in ADAPTERS.values())
+
+
+def test_a_bridge_title_that_restates_the_post_is_not_shown_twice() -> None:
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>X</title>'
+        b"<item><title>We agreed to an immediate CEASEFIRE on all Energy\xe2\x80\xa6</title>"
+        b"<description>We agreed to an immediate CEASEFIRE on all Energy and Infrastructure."
+        b"</description><guid>a</guid></item>"
+        b"<item><title>Readout of the call</title><description>The leaders spoke today."
+        b"</description><guid>b</guid></item></channel></rss>"
+    )
+    restated, headline = parse_feed("x", feed)
+    assert restated.title is None
+    assert restated.text.startswith("We agreed to an immediate CEASEFIRE")
+    assert headline.title == "Readout of the call"

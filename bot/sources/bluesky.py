@@ -159,7 +159,13 @@ class BlueskyAdapter:
         pages: list[AuthorFeedPage] = []
         page_cursor: str | None = None
         while len(pages) < MAX_PAGES:
-            params = {"actor": source.actor, "limit": str(PAGE_LIMIT)}
+            # Like Mastodon's exclude_replies: the author's posts and self-threads, not replies
+            # to others (app.bsky.feed.getAuthorFeed `filter`).
+            params = {
+                "actor": source.actor,
+                "limit": str(PAGE_LIMIT),
+                "filter": "posts_and_author_threads",
+            }
             if page_cursor:
                 params["cursor"] = page_cursor
             response = await http.get(url, params=params, accept=_ACCEPT)

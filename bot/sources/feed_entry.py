@@ -79,6 +79,8 @@ def build_post(source_id: str, entry: RawEntry, *, base_url: str | None) -> Post
     if not (title or reduced.text or link):
         return None
     post_id = guid or link or _content_hash(title, reduced.text)
+    if title and _restates(title, reduced.text):
+        title = None
     return Post(
         source_id=source_id,
         post_id=post_id,
@@ -97,6 +99,16 @@ def _title(entry: RawEntry) -> str | None:
         return None
     text = reduce_html(entry.title).text if entry.title_is_html else entry.title
     return " ".join(text.split()) or None  # a title is one line
+
+
+def _restates(title: str, text: str) -> bool:
+    """True when the title is the opening of the text, as social-media RSS bridges write it.
+
+    X and Reddit bridges title an item with the first words of the post, often cut with "…";
+    showing both would print the same sentence twice.
+    """
+    opening = title.rstrip(".…").rstrip()
+    return len(opening) >= 10 and " ".join(text.split()).startswith(opening)
 
 
 def _body(entry: RawEntry, base: str | None) -> Reduced:
