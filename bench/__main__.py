@@ -26,13 +26,20 @@ def main(argv: list[str]) -> int:
         importlib.import_module(name).run(results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"\n{len(results)} figures in {time.perf_counter() - started:.0f}s on "
-          f"{platform.python_implementation()} {platform.python_version()}; written to {RESULTS}")
+    print(
+        f"\n{len(results)} figures in {time.perf_counter() - started:.0f}s on "
+        f"{platform.python_implementation()} {platform.python_version()}; written to {RESULTS}"
+    )
     print(f"{'name':<58} {'value':>12} {'baseline':>12} {'ratio':>7}")
     for row in results:
         value, base = row["value"], row["baseline"]
-        ratio = f"{value / base:.1f}x" if isinstance(value, (int, float)) and isinstance(base, (int, float)) and base else ""
-        print(f"{row['name']:<58} {value:>12,.1f} {(base if base is not None else float('nan')):>12,.1f} {ratio:>7}  {row['unit']}")
+        shown_base = base if isinstance(base, (int, float)) else float("nan")
+        ratio = (
+            f"{value / base:.1f}x"
+            if isinstance(value, (int, float)) and isinstance(base, (int, float)) and base
+            else ""
+        )
+        print(f"{row['name']:<58} {value:>12,.1f} {shown_base:>12,.1f} {ratio:>7}  {row['unit']}")
     return 0
 
 

@@ -140,7 +140,11 @@ def generate_topics(rng: random.Random, corpus: Corpus, count: int) -> list[Topi
         lambda: f"{stem()} AND NOT {w()}",
     )
     topics = [
-        TopicConfig("ceasefire", "Ceasefire", '(ceasefire OR "cease-fire" OR перемири*) AND (Ukraine OR Putin OR Zelensky OR Україна)'),  # noqa: E501
+        TopicConfig(
+            "ceasefire",
+            "Ceasefire",
+            '(ceasefire OR "cease-fire" OR перемири*) AND (Ukraine OR Putin OR Zelensky OR Україна)',
+        ),  # noqa: E501
         TopicConfig("energy", "Energy", '"energy infrastructure" OR "energy grid" OR енергетик*'),
     ]
     while len(topics) < count:

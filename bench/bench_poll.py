@@ -39,7 +39,10 @@ async def _ours(farm: FeedFarm, concurrency: int) -> float:
 
         async def one(n: int) -> None:
             source = SourceConfig(
-                id=f"f{n}", kind="rss", url=farm.url(n), every=timedelta(minutes=5),
+                id=f"f{n}",
+                kind="rss",
+                url=farm.url(n),
+                every=timedelta(minutes=5),
                 max_age=timedelta(hours=24),
             )
             async with slots:

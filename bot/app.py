@@ -77,9 +77,7 @@ async def open_runtime(
         log.error("topic %s disabled: %s", problem.topic_id, problem.error)
     if notifier is None:
         token = config.telegram.token
-        notifier = (
-            TelegramNotifier(token, config.telegram.base_url) if token else ConsoleNotifier()
-        )
+        notifier = TelegramNotifier(token, config.telegram.base_url) if token else ConsoleNotifier()
     return Runtime(
         config=config,
         store=store,

@@ -4,8 +4,9 @@ environment at import time.
     path = resolve_config_path(args.config, os.environ)   # --config, else $POSTWATCH_CONFIG
     config = load_config(path, os.environ)                # ConfigError lists every problem
 
-The checks themselves live in bot.config_build (mapping → Config) and bot.config_values
-(durations, sizes, ${VAR} substitution); this module holds the types and the file reading.
+This module holds the types and the file reading. The checks live in bot.config_build (the
+document → Config), bot.config_sources (the sources list, per kind), bot.config_section (reads
+that record problems with their key path) and bot.config_values (durations, sizes, ${VAR}).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Delivery: outbox → render → send → record. "Sent" is written only after the recipient answered."""
+"""Delivery: outbox → render → send → record.
+
+"Sent" is written only once the recipient answered.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
     """Telegram's retry_after when it gave one, else exponential backoff with jitter."""
     if retry_after is not None:
         return timedelta(seconds=retry_after)
-    base = min(2.0 ** attempts, MAX_RETRY_DELAY.total_seconds())
+    base = min(2.0**attempts, MAX_RETRY_DELAY.total_seconds())
     return timedelta(seconds=base * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
 
 
@@ -94,12 +97,19 @@ async def deliver_pending(
 
 
 async def _deliver_one(
-    store: Store, notifier: Notifier, config: Config, item: OutboxItem, clock: Callable[[], datetime]
+    store: Store,
+    notifier: Notifier,
+    config: Config,
+    item: OutboxItem,
+    clock: Callable[[], datetime],
 ) -> str:
     alert = resolve_alert(item, config)
     if alert is None:
         await asyncio.to_thread(
-            store.mark_failed, item.alert_id, f"channel {item.channel_id!r} is not configured", clock()
+            store.mark_failed,
+            item.alert_id,
+            f"channel {item.channel_id!r} is not configured",
+            clock(),
         )
         return "failed"
     html = render_alert(alert, now=clock(), highlight=highlight_spans)

@@ -105,9 +105,7 @@ def record_failure(
         delay = min(max(timedelta(seconds=error.retry_after), every), max(MAX_BACKOFF, every))
     # The first failure waits only the normal interval: one blip should not slow a source down.
     next_poll_at = now + delay if failures > 1 or error.retry_after is not None else None
-    return replace(
-        state, failures=failures, last_error=str(error)[:500], next_poll_at=next_poll_at
-    )
+    return replace(state, failures=failures, last_error=str(error)[:500], next_poll_at=next_poll_at)
 
 
 def _unique(posts: Sequence[Post]) -> list[Post]:
@@ -118,7 +116,8 @@ def _unique(posts: Sequence[Post]) -> list[Post]:
     """
     seen: set[str] = set()
     unique: list[Post] = []
-    for post in posts:
+    for original in posts:
+        post = original
         if len(post.post_id) > MAX_POST_ID:
             digest = hashlib.sha256(post.post_id.encode()).hexdigest()
             post = replace(post, post_id=f"sha256:{digest}")

@@ -32,7 +32,9 @@ def route_alerts(
             continue
         for channel in channels:
             topic_ids = tuple(
-                m.topic_id for m in matched if channel.topics is None or m.topic_id in channel.topics
+                m.topic_id
+                for m in matched
+                if channel.topics is None or m.topic_id in channel.topics
             )
             if topic_ids:
                 intents.append(AlertIntent(post.source_id, post.post_id, channel.id, topic_ids))

@@ -7,6 +7,7 @@ from the config at every start and nothing is persisted in the scheduler itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -38,7 +39,7 @@ class Jobs:
         for source in enabled_sources(self._runtime.config):
             first = now + START_SPREAD * random.random()  # noqa: S311 - jitter, not crypto
             self._scheduler.add_job(
-                self._tracked(lambda s=source: self._runtime.poll(s)),
+                self._tracked(functools.partial(self._runtime.poll, source)),
                 "interval",
                 seconds=source.every.total_seconds(),
                 id=f"poll:{source.id}",
@@ -48,7 +49,7 @@ class Jobs:
                 misfire_grace_time=None,
             )
         self._scheduler.add_job(
-            self._tracked(lambda: self._runtime.deliver()),
+            self._tracked(self._runtime.deliver),
             "interval",
             seconds=DELIVERY_INTERVAL.total_seconds(),
             id="deliver",
@@ -66,9 +67,7 @@ class Jobs:
         # Alerts the last polls queued stay pending in the outbox for the next start.
         await self._runtime.close()
 
-    def _tracked(
-        self, make: Callable[[], Awaitable[object]]
-    ) -> Callable[[], Awaitable[object]]:
+    def _tracked(self, make: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
         async def job() -> object:
             task = asyncio.current_task()
             assert task is not None

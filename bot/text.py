@@ -107,9 +107,9 @@ def normalize(text: str) -> str:
 
 
 class _FoldedRuns(dict[str, tuple[str, ...]]):
-    """Lower-cased run of word characters → its folded words. Word vocabularies are Zipfian, so this memo
-    answers nearly every run of a stream; it is emptied when full (a plain dict is faster than
-    functools.lru_cache here, and eviction order does not matter much)."""
+    """Lower-cased run of word characters → its folded words. Word vocabularies are Zipfian,
+    so this memo answers most runs of a stream; it is emptied when full (a plain dict is faster
+    than functools.lru_cache here, and eviction order does not matter much)."""
 
     def __missing__(self, run: str) -> tuple[str, ...]:
         if len(self) >= 1 << 16:

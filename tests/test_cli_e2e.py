@@ -12,17 +12,30 @@ from cli_helpers import export_rows, postwatch, write_config
 from fakes.feed_server import FeedServer
 from fakes.telegram_api import FakeTelegram
 
+CEASEFIRE_QUERY = '(ceasefire OR "cease-fire" OR перемири*) AND (Ukraine OR Putin OR Zelensky)'
 CEASEFIRE_CHAT = "@ukraine_ceasefire_alerts"
 MARKETS_CHAT = "-1001111111111"
-ACCOUNT = {"id": "1077", "username": "realDonaldTrump", "acct": "realDonaldTrump",
-           "display_name": "Donald J. Trump", "url": "https://truthsocial.example/@realDonaldTrump"}
+ACCOUNT = {
+    "id": "1077",
+    "username": "realDonaldTrump",
+    "acct": "realDonaldTrump",
+    "display_name": "Donald J. Trump",
+    "url": "https://truthsocial.example/@realDonaldTrump",
+}
 
 
 def status(status_id: str, html: str, created_at: str) -> dict[str, Any]:
     return {
-        "id": status_id, "created_at": created_at, "in_reply_to_id": None, "spoiler_text": "",
-        "language": "en", "url": f"https://truthsocial.example/@realDonaldTrump/{status_id}",
-        "content": html, "reblog": None, "account": ACCOUNT, "media_attachments": [],
+        "id": status_id,
+        "created_at": created_at,
+        "in_reply_to_id": None,
+        "spoiler_text": "",
+        "language": "en",
+        "url": f"https://truthsocial.example/@realDonaldTrump/{status_id}",
+        "content": html,
+        "reblog": None,
+        "account": ACCOUNT,
+        "media_attachments": [],
     }
 
 
@@ -33,50 +46,70 @@ def rss(*items: tuple[str, str, str]) -> str:
         "<pubDate>Wed, 18 Mar 2026 14:06:40 GMT</pubDate></item>"
         for guid, title, text in items
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>X</title>{body}</channel></rss>'
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>X</title>{body}</channel></rss>'
+    )
 
 
-OLD_STATUS = status("100", "<p>Jobs, jobs, jobs! The economy is booming.</p>", "2026-03-18T11:00:00Z")
+OLD_STATUS = status(
+    "100", "<p>Jobs, jobs, jobs! The economy is booming.</p>", "2026-03-18T11:00:00Z"
+)
 CEASEFIRE_STATUS = status(
     "101",
     "<p>Productive call with President Putin. We agreed to an immediate <b>CEASEFIRE</b> on "
     "all Energy and Infrastructure, ending the war between Russia and Ukraine!</p>",
     "2026-03-18T14:02:11Z",
 )
-MIRROR = ("m1", "Productive call with President Putin…",
-          "Productive call with President Putin. We agreed to an immediate CEASEFIRE on all "
-          "Energy and Infrastructure, ending the war between Russia and Ukraine…")
+MIRROR = (
+    "m1",
+    "Productive call with President Putin…",
+    "Productive call with President Putin. We agreed to an immediate CEASEFIRE on all "
+    "Energy and Infrastructure, ending the war between Russia and Ukraine…",
+)
 UNRELATED = ("u1", "Stocks rally", "Markets closed higher on strong earnings; no ceasefire news.")
 
 
 @pytest.fixture
 def world(tmp_path: Path, db_url: str, feed_server: FeedServer, fake_telegram: FakeTelegram):
     """Three sources and two channels, as an operator would configure them."""
-    feed_server.route("/api/v1/accounts/lookup", json.dumps(ACCOUNT), content_type="application/json")
-    feed_server.route("/api/v1/accounts/1077/statuses", json.dumps([OLD_STATUS]),
-                      content_type="application/json")
+    feed_server.route(
+        "/api/v1/accounts/lookup", json.dumps(ACCOUNT), content_type="application/json"
+    )
+    feed_server.route(
+        "/api/v1/accounts/1077/statuses", json.dumps([OLD_STATUS]), content_type="application/json"
+    )
     feed_server.route("/mirror/rss", rss())
     feed_server.route("/news/rss", rss(("n0", "Old news", "Yesterday's ceasefire talk in Ukraine")))
-    config = write_config(tmp_path / "postwatch.yaml", {
-        "database_url": db_url,
-        "telegram": {"token": "${TELEGRAM_BOT_TOKEN}", "base_url": fake_telegram.base_url},
-        "network": {"allow_private_addresses": True, "timeout": "5s"},
-        "defaults": {"every": "1m", "max_age": "36500d"},
-        "channels": [
-            {"id": "ceasefire", "chat_id": CEASEFIRE_CHAT, "topics": ["ukraine-ceasefire"]},
-            {"id": "markets", "chat_id": MARKETS_CHAT, "topics": ["markets"]},
-        ],
-        "sources": [
-            {"id": "trump-truth", "kind": "mastodon", "url": feed_server.url("/@realDonaldTrump")},
-            {"id": "mirror-x", "kind": "rss", "url": feed_server.url("/mirror/rss")},
-            {"id": "news", "kind": "rss", "url": feed_server.url("/news/rss")},
-        ],
-        "topics": [
-            {"id": "ukraine-ceasefire", "name": "Ukraine ceasefire",
-             "query": '(ceasefire OR "cease-fire" OR перемири*) AND (Ukraine OR Putin OR Zelensky)'},
-            {"id": "markets", "name": "Markets", "query": "dow OR nasdaq OR bond*"},
-        ],
-    })
+    config = write_config(
+        tmp_path / "postwatch.yaml",
+        {
+            "database_url": db_url,
+            "telegram": {"token": "${TELEGRAM_BOT_TOKEN}", "base_url": fake_telegram.base_url},
+            "network": {"allow_private_addresses": True, "timeout": "5s"},
+            "defaults": {"every": "1m", "max_age": "36500d"},
+            "channels": [
+                {"id": "ceasefire", "chat_id": CEASEFIRE_CHAT, "topics": ["ukraine-ceasefire"]},
+                {"id": "markets", "chat_id": MARKETS_CHAT, "topics": ["markets"]},
+            ],
+            "sources": [
+                {
+                    "id": "trump-truth",
+                    "kind": "mastodon",
+                    "url": feed_server.url("/@realDonaldTrump"),
+                },
+                {"id": "mirror-x", "kind": "rss", "url": feed_server.url("/mirror/rss")},
+                {"id": "news", "kind": "rss", "url": feed_server.url("/news/rss")},
+            ],
+            "topics": [
+                {
+                    "id": "ukraine-ceasefire",
+                    "name": "Ukraine ceasefire",
+                    "query": CEASEFIRE_QUERY,
+                },
+                {"id": "markets", "name": "Markets", "query": "dow OR nasdaq OR bond*"},
+            ],
+        },
+    )
     env = {"TELEGRAM_BOT_TOKEN": fake_telegram.token}
     return config, env, feed_server, fake_telegram
 
@@ -98,7 +131,9 @@ def test_baseline_then_new_posts_alert_once_to_the_right_channel(world) -> None:
 
     feeds.set_body("/api/v1/accounts/1077/statuses", json.dumps([CEASEFIRE_STATUS, OLD_STATUS]))
     feeds.set_body("/mirror/rss", rss(MIRROR))
-    feeds.set_body("/news/rss", rss(UNRELATED, ("n0", "Old news", "Yesterday's ceasefire talk in Ukraine")))
+    feeds.set_body(
+        "/news/rss", rss(UNRELATED, ("n0", "Old news", "Yesterday's ceasefire talk in Ukraine"))
+    )
     run_once(config, env)
 
     sent = telegram.sent_messages()
@@ -140,9 +175,14 @@ def test_a_failed_send_stays_pending_and_goes_out_on_the_next_run(world) -> None
 def test_a_broken_source_is_reported_and_the_others_go_on(world) -> None:
     config, env, feeds, telegram = world
     run_once(config, env)
-    feeds.route("/news/rss", "<rss><channel><item><title>broken", content_type="application/rss+xml")
-    feeds.route("/api/v1/accounts/1077/statuses", "<html><title>Just a moment...</title></html>",
-                content_type="text/html")
+    feeds.route(
+        "/news/rss", "<rss><channel><item><title>broken", content_type="application/rss+xml"
+    )
+    feeds.route(
+        "/api/v1/accounts/1077/statuses",
+        "<html><title>Just a moment...</title></html>",
+        content_type="text/html",
+    )
     feeds.set_body("/mirror/rss", rss(MIRROR))
     output = run_once(config, env)
     assert "trump-truth" in output and "expected" in output  # the HTML challenge, named
@@ -151,13 +191,18 @@ def test_a_broken_source_is_reported_and_the_others_go_on(world) -> None:
 
 
 def test_check_reports_every_problem_with_its_key(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "bad.yaml", {
-        "database_url": "sqlite:///x.db",
-        "sources": [{"id": "a", "kind": "rsss", "url": "https://example.org/rss"},
-                    {"id": "a", "kind": "rss", "url": "https://example.org/rss", "evry": "5m"}],
-        "topics": [{"id": "t", "name": "T", "query": "(ceasefire AND"}],
-        "channels": [{"id": "c", "chat_id": "@c", "topics": ["nope"]}],
-    })
+    config = write_config(
+        tmp_path / "bad.yaml",
+        {
+            "database_url": "sqlite:///x.db",
+            "sources": [
+                {"id": "a", "kind": "rsss", "url": "https://example.org/rss"},
+                {"id": "a", "kind": "rss", "url": "https://example.org/rss", "evry": "5m"},
+            ],
+            "topics": [{"id": "t", "name": "T", "query": "(ceasefire AND"}],
+            "channels": [{"id": "c", "chat_id": "@c", "topics": ["nope"]}],
+        },
+    )
     result = postwatch("--config", str(config), "check")
     assert result.code == 2
     problems = result.stderr.splitlines()
@@ -169,10 +214,13 @@ def test_check_reports_every_problem_with_its_key(tmp_path: Path) -> None:
 
 
 def test_run_once_cannot_start_without_its_database(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "pg.yaml", {
-        "database_url": "postgresql+psycopg://postwatch:hunter2@127.0.0.1:1/nowhere",
-        "sources": [{"id": "a", "kind": "rss", "url": "https://example.org/rss"}],
-    })
+    config = write_config(
+        tmp_path / "pg.yaml",
+        {
+            "database_url": "postgresql+psycopg://postwatch:hunter2@127.0.0.1:1/nowhere",
+            "sources": [{"id": "a", "kind": "rss", "url": "https://example.org/rss"}],
+        },
+    )
     result = postwatch("--config", str(config), "run", "--once")
     assert result.code == 3
     assert "cannot open the database" in result.stderr

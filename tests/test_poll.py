@@ -19,7 +19,10 @@ from bot.store import Store
 
 NOW = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)
 SOURCE = SourceConfig(
-    id="wire", kind="rss", url="https://feeds.example/rss", every=timedelta(minutes=5),
+    id="wire",
+    kind="rss",
+    url="https://feeds.example/rss",
+    every=timedelta(minutes=5),
     max_age=timedelta(hours=24),
 )
 CHANNELS = (
@@ -34,11 +37,15 @@ TOPICS = (
 
 
 def item(guid: str, text: str, published: str = "Wed, 18 Mar 2026 14:00:00 GMT") -> str:
-    return f"<item><guid>{guid}</guid><description>{text}</description><pubDate>{published}</pubDate></item>"
+    return (
+        f"<item><guid>{guid}</guid><description>{text}</description>"
+        f"<pubDate>{published}</pubDate></item>"
+    )
 
 
 def feed(*items: str) -> bytes:
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{"".join(items)}</channel></rss>'.encode()
+    channel = f"<channel><title>W</title>{''.join(items)}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
 class Script:
@@ -52,14 +59,23 @@ class Script:
 
 
 def rss_response(body: bytes) -> httpx.Response:
-    return httpx.Response(200, content=body, headers={"Content-Type": "application/rss+xml", "ETag": '"v1"'})
+    return httpx.Response(
+        200, content=body, headers={"Content-Type": "application/rss+xml", "ETag": '"v1"'}
+    )
 
 
-async def poll(store: Store, script: Script, source: SourceConfig = SOURCE, clock: Callable[[], datetime] = lambda: NOW):
+async def poll(
+    store: Store,
+    script: Script,
+    source: SourceConfig = SOURCE,
+    clock: Callable[[], datetime] = lambda: NOW,
+):
     watchlist, problems = Watchlist.compile(TOPICS)
     assert not problems
     async with HttpClient(NetworkSettings(), transport=httpx.MockTransport(script)) as http:
-        return await poll_source(source, store=store, http=http, watchlist=watchlist, channels=CHANNELS, clock=clock)
+        return await poll_source(
+            source, store=store, http=http, watchlist=watchlist, channels=CHANNELS, clock=clock
+        )
 
 
 async def test_first_poll_is_a_silent_baseline_then_new_posts_alert(store: Store) -> None:
@@ -67,9 +83,18 @@ async def test_first_poll_is_a_silent_baseline_then_new_posts_alert(store: Store
     assert (first.stored, first.alerts) == (1, 0)
     assert store.pending_alerts(NOW) == []
 
-    second = await poll(store, Script(rss_response(feed(
-        item("2", "Ukraine ceasefire agreed"), item("3", "Weather is fine"), item("1", "Ceasefire talks in Ukraine"),
-    ))))
+    second = await poll(
+        store,
+        Script(
+            rss_response(
+                feed(
+                    item("2", "Ukraine ceasefire agreed"),
+                    item("3", "Weather is fine"),
+                    item("1", "Ceasefire talks in Ukraine"),
+                )
+            )
+        ),
+    )
     assert (second.stored, second.alerts) == (2, 2)
     pending = store.pending_alerts(NOW)
     assert sorted(a.channel_id for a in pending) == ["ceasefire", "everything"]
@@ -81,18 +106,41 @@ async def test_first_poll_is_a_silent_baseline_then_new_posts_alert(store: Store
 
 
 async def test_alert_backlog_alerts_the_first_poll_and_old_posts_never_alert(store: Store) -> None:
-    source = SourceConfig(id="wire", kind="rss", url=SOURCE.url, every=SOURCE.every, max_age=timedelta(hours=2), alert_backlog=True)
-    report = await poll(store, Script(rss_response(feed(
-        item("fresh", "Ukraine ceasefire agreed", "Wed, 18 Mar 2026 14:30:00 GMT"),
-        item("stale", "Ukraine ceasefire agreed long ago", "Tue, 17 Mar 2026 09:00:00 GMT"),
-    ))), source=source)
+    source = SourceConfig(
+        id="wire",
+        kind="rss",
+        url=SOURCE.url,
+        every=SOURCE.every,
+        max_age=timedelta(hours=2),
+        alert_backlog=True,
+    )
+    report = await poll(
+        store,
+        Script(
+            rss_response(
+                feed(
+                    item("fresh", "Ukraine ceasefire agreed", "Wed, 18 Mar 2026 14:30:00 GMT"),
+                    item(
+                        "stale",
+                        "Ukraine ceasefire agreed long ago",
+                        "Tue, 17 Mar 2026 09:00:00 GMT",
+                    ),
+                )
+            )
+        ),
+        source=source,
+    )
     assert report.stored == 2
     assert {a.post.post_id for a in store.pending_alerts(NOW)} == {"fresh"}
 
 
 async def test_a_failing_source_records_its_error_and_backs_off(store: Store) -> None:
     await poll(store, Script(rss_response(feed(item("1", "x")))))
-    page = httpx.Response(200, content=b"<html><title>Just a moment...</title></html>", headers={"Content-Type": "text/html"})
+    page = httpx.Response(
+        200,
+        content=b"<html><title>Just a moment...</title></html>",
+        headers={"Content-Type": "text/html"},
+    )
     report = await poll(store, Script(page))
     assert report.error and "expected a feed" in report.error
     state = store.load_states()["wire"]
@@ -126,7 +174,9 @@ def test_backoff_grows_from_the_interval_and_retry_after_is_clamped() -> None:
     for _ in range(20):
         many = record_failure(many, error, timedelta(minutes=5), NOW)
     assert many.next_poll_at == NOW + MAX_BACKOFF
-    hostile = record_failure(state, HttpStatusError(429, "u", retry_after=10**9), timedelta(minutes=5), NOW)
+    hostile = record_failure(
+        state, HttpStatusError(429, "u", retry_after=10**9), timedelta(minutes=5), NOW
+    )
     assert hostile.next_poll_at == NOW + MAX_BACKOFF
 
 
@@ -134,11 +184,19 @@ def test_backoff_grows_from_the_interval_and_retry_after_is_clamped() -> None:
 def test_routing_sends_each_post_to_the_channels_of_its_topics(baseline: bool) -> None:
     post = Post("s", "1", "text", published_at=NOW - timedelta(minutes=1))
     undated = Post("s", "2", "text")
-    matches = {post.key: [TopicMatch("markets", ("stocks",))], undated.key: [TopicMatch("ukraine-ceasefire", ("ceasefire",))]}
-    intents = route_alerts([post, undated], matches, CHANNELS, now=NOW, max_age=timedelta(hours=1), baseline=baseline)
+    matches = {
+        post.key: [TopicMatch("markets", ("stocks",))],
+        undated.key: [TopicMatch("ukraine-ceasefire", ("ceasefire",))],
+    }
+    intents = route_alerts(
+        [post, undated], matches, CHANNELS, now=NOW, max_age=timedelta(hours=1), baseline=baseline
+    )
     if baseline:
         assert intents == []
     else:
         assert {(i.post_id, i.channel_id) for i in intents} == {
-            ("1", "everything"), ("1", "markets"), ("2", "ceasefire"), ("2", "everything"),
+            ("1", "everything"),
+            ("1", "markets"),
+            ("2", "ceasefire"),
+            ("2", "everything"),
         }

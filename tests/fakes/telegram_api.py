@@ -47,6 +47,8 @@ _DESCRIPTIONS = {
     502: "Bad Gateway",
 }
 _SENDS = ("sendMessage", "sendPhoto")
+_GIFT_TYPES = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
+_GIFT_TYPES += ("gifts_from_channels",)  # required by python-telegram-bot 22.6+
 _MESSAGE_LIMIT, _CAPTION_LIMIT = 4096, 1024  # UTF-16 units after entity parsing
 
 
@@ -230,10 +232,7 @@ class FakeTelegram(ThreadedServer):
                 **self._chat(chat_id),
                 "accent_color_id": 0,
                 "max_reaction_count": 11,
-                "accepted_gift_types": dict.fromkeys(
-                    ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription"),
-                    False,
-                ),
+                "accepted_gift_types": dict.fromkeys(_GIFT_TYPES, False),
             }
         if method == "sendMessage":
             return self._message(chat_id, _checked(params, "text", _MESSAGE_LIMIT))
