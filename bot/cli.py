@@ -35,7 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         help="config file (default: $POSTWATCH_CONFIG, else config/postwatch.yaml)",
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="how much to log (default INFO)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="poll sources on their intervals until stopped")

@@ -50,11 +50,20 @@ class ThreadedServer:
         await site.start()
         self.port = self._runner.addresses[0][1]
 
+    async def _shutdown(self) -> None:
+        await self._runner.cleanup()
+        # Handlers of connections the client already dropped (a stall, a slow answer) can
+        # outlive cleanup; cancel them so closing the loop destroys no pending task.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
         try:
-            self.run(self._runner.cleanup())
+            self.run(self._shutdown())
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
