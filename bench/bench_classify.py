@@ -1,4 +1,3 @@
-# Synthetic text: Cyrillic and typographic punctuation on purpose, word lists as plain text.
 """Classification throughput: the compiled Watchlist against a naive per-topic loop.
 
 Synthetic, seeded data: 100,000 posts drawn from a Zipf-distributed vocabulary of English,

@@ -113,7 +113,7 @@ async def _deliver_one(
         )
         return "failed"
     html = render_alert(alert, now=clock(), highlight=highlight_spans)
-    plain = render_plain(alert)
+    plain = render_plain(alert, now=clock())
     for _ in range(2):
         try:
             message = await notifier.send(alert.chat_id, html, plain=plain)

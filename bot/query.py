@@ -1,6 +1,3 @@
-# This module is about Unicode text: its docs and literals show Cyrillic letters, dashes and
-# apostrophe variants on purpose, so the look-alike character checks do not apply.
-# ruff: noqa: RUF002
 """The topic query language: text → AST (frozen dataclasses). Pure; raises QueryError.
 
     query    := or
@@ -182,7 +179,7 @@ def _lex_word(text: str, i: int, j: int, out: list[_Lexeme]) -> int:
     if word in ("AND", "OR", "NOT"):
         out.append(_Lexeme(word, word, col))
         return j
-    if word.startswith("NEAR"):
+    if word == "NEAR" or word.startswith("NEAR/"):  # NEARLY and NEARBY are words
         near = _NEAR.match(word)
         if near is None:
             raise QueryError("bad proximity: write NEAR/n with a number of words, e.g. NEAR/5", col)

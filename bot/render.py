@@ -75,7 +75,7 @@ def visible_length(html: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Fields:
-    """The variable strings of an alert, raw (unescaped); fitting shortens them in place."""
+    """The variable strings of an alert, raw (unescaped); fitting swaps in shorter ones."""
 
     topics: str
     source_id: str

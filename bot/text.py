@@ -1,6 +1,3 @@
-# This module is about Unicode text: its docs and literals show Cyrillic letters, dashes and
-# apostrophe variants on purpose, so the look-alike character checks do not apply.
-# ruff: noqa: RUF001, RUF002, RUF003
 """Text normalisation and word tokenisation shared by queries, matching and highlighting.
 
 Pure functions, no I/O. The rules, decided once so every caller agrees:

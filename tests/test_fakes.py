@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,9 +22,17 @@ class Clock:
         return self.now
 
 
-def _send(fake: FakeTelegram, chat_id: str, text: str = "hi", **extra: Any) -> httpx.Response:
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client() as client:  # keep-alive connections keep these tests fast
+        yield client
+
+
+def _send(
+    http: httpx.Client, fake: FakeTelegram, chat_id: str, text: str = "hi", **extra: Any
+) -> httpx.Response:
     url = f"{fake.base_url}{fake.token}/sendMessage"
-    return httpx.post(url, json={"chat_id": chat_id, "text": text, **extra})
+    return http.post(url, json={"chat_id": chat_id, "text": text, **extra})
 
 
 def _retry_after(response: httpx.Response) -> int:
@@ -39,44 +48,48 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def limited(clock: Clock) -> Any:
+def limited(clock: Clock) -> Iterator[FakeTelegram]:
     with FakeTelegram(enforce_limits=True, clock=clock) as fake:
         yield fake
 
 
-def test_private_chats_get_one_message_per_second(limited: FakeTelegram, clock: Clock) -> None:
-    assert _send(limited, "42").status_code == 200
-    assert _retry_after(_send(limited, "42")) == 1
-    assert _send(limited, "43").status_code == 200  # another chat is not held back
+def test_private_chats_get_one_message_per_second(
+    http: httpx.Client, limited: FakeTelegram, clock: Clock
+) -> None:
+    assert _send(http, limited, "42").status_code == 200
+    assert _retry_after(_send(http, limited, "42")) == 1
+    assert _send(http, limited, "43").status_code == 200  # another chat is not held back
 
     clock.now += 1.0
-    assert _send(limited, "42").status_code == 200
+    assert _send(http, limited, "42").status_code == 200
     assert limited.throttled == 1
     assert [c.message_id for c in limited.sent_messages("42")] == [1, 2]
 
 
 @pytest.mark.parametrize("chat_id", [CHANNEL, "-4012345", "@postwatch_news"])
 def test_groups_and_channels_get_twenty_messages_per_minute(
-    limited: FakeTelegram, clock: Clock, chat_id: str
+    http: httpx.Client, limited: FakeTelegram, clock: Clock, chat_id: str
 ) -> None:
     for _ in range(20):
-        assert _send(limited, chat_id).status_code == 200
+        assert _send(http, limited, chat_id).status_code == 200
         clock.now += 0.5
-    assert _retry_after(_send(limited, chat_id)) == 50
+    assert _retry_after(_send(http, limited, chat_id)) == 50
 
     clock.now += 50
-    assert _send(limited, chat_id).status_code == 200
+    assert _send(http, limited, chat_id).status_code == 200
     assert limited.throttled == 1
 
 
-def test_overall_limit_spans_chats(clock: Clock) -> None:
+def test_overall_limit_spans_chats(http: httpx.Client, clock: Clock) -> None:
     with FakeTelegram(enforce_limits=True, limits=Limits(overall=(3, 1.0)), clock=clock) as fake:
-        assert [_send(fake, str(chat)).status_code for chat in (1, 2, 3, 4)] == [200] * 3 + [429]
+        assert [_send(http, fake, str(chat)).status_code for chat in (1, 2, 3, 4)] == [200] * 3 + [
+            429
+        ]
         assert fake.throttled == 1
 
 
-def test_limits_are_opt_in(fake_telegram: FakeTelegram) -> None:
-    assert {_send(fake_telegram, "42").status_code for _ in range(5)} == {200}
+def test_limits_are_opt_in(http: httpx.Client, fake_telegram: FakeTelegram) -> None:
+    assert {_send(http, fake_telegram, "42").status_code for _ in range(5)} == {200}
 
 
 def test_wrong_token_is_unauthorized_like_telegram(fake_telegram: FakeTelegram) -> None:
@@ -87,11 +100,13 @@ def test_wrong_token_is_unauthorized_like_telegram(fake_telegram: FakeTelegram) 
     assert fake_telegram.calls() == []
 
 
-def test_form_and_json_bodies_are_read_alike(fake_telegram: FakeTelegram) -> None:
+def test_form_and_json_bodies_are_read_alike(
+    http: httpx.Client, fake_telegram: FakeTelegram
+) -> None:
     url = f"{fake_telegram.base_url}{TOKEN}/sendMessage"
-    httpx.post(url, data={"chat_id": "42", "text": "form", "link_preview_options": '{"x": 1}'})
-    httpx.post(url, json={"chat_id": 42, "text": "json"})
-    _send(fake_telegram, "7")
+    http.post(url, data={"chat_id": "42", "text": "form", "link_preview_options": '{"x": 1}'})
+    http.post(url, json={"chat_id": 42, "text": "json"})
+    _send(http, fake_telegram, "7")
 
     sent = fake_telegram.sent_messages("42")
     assert [(c.text, c.message_id) for c in sent] == [("form", 1), ("json", 2)]
@@ -99,18 +114,18 @@ def test_form_and_json_bodies_are_read_alike(fake_telegram: FakeTelegram) -> Non
     assert fake_telegram.sent_messages("7")[0].message_id == 1  # ids count per chat
 
 
-def test_html_is_checked_like_telegram(fake_telegram: FakeTelegram) -> None:
-    ok = _send(fake_telegram, "42", "<b>a &amp; b</b> <a href='x'>", parse_mode="HTML")
+def test_html_is_checked_like_telegram(http: httpx.Client, fake_telegram: FakeTelegram) -> None:
+    ok = _send(http, fake_telegram, "42", "<b>a &amp; b</b> <a href='x'>", parse_mode="HTML")
     assert ok.status_code == 400
     assert ok.json()["description"].startswith("Bad Request: can't parse entities")
-    unclosed = _send(fake_telegram, "42", "<b>bold", parse_mode="HTML")
+    unclosed = _send(http, fake_telegram, "42", "<b>bold", parse_mode="HTML")
     assert "can't parse entities" in unclosed.json()["description"]
-    entity = _send(fake_telegram, "42", "&nbsp;", parse_mode="HTML")
+    entity = _send(http, fake_telegram, "42", "&nbsp;", parse_mode="HTML")
     assert "Unsupported HTML entity" in entity.json()["description"]
     # The limit counts visible text: markup is free, an astral character costs two units.
     fits = "<b>" + "x" * 4094 + "</b>😀"
-    assert _send(fake_telegram, "42", fits, parse_mode="HTML").status_code == 200
-    long = _send(fake_telegram, "42", "x" * 4095 + "😀")
+    assert _send(http, fake_telegram, "42", fits, parse_mode="HTML").status_code == 200
+    long = _send(http, fake_telegram, "42", "x" * 4095 + "😀")
     assert long.json()["description"] == "Bad Request: message is too long"
 
 

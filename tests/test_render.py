@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import pytest
-from fakes.telegram_html import visible_text
+from fakes.telegram_rules import visible_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

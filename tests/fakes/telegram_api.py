@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server on 127.0.0.1, the seam python-telegram-bot designs for tests.
 
     with FakeTelegram() as telegram:                # or the `fake_telegram` fixture
-        bot = telegram.Bot(fake.token, base_url=telegram.base_url)
+        bot = Bot(telegram.token, base_url=telegram.base_url)
         telegram.fail_next("sendMessage", error_code=429, retry_after=1)
         ...
         assert [c.text for c in telegram.sent_messages("-100123")] == [...]
@@ -9,16 +9,14 @@
 Routes /bot<token>/<method> answer like the real API (https://core.telegram.org/bots/api):
 JSON, form-encoded or multipart parameters in; `{"ok": true, "result": ...}` or
 `{"ok": false, "error_code": ..., "description": ..., "parameters": ...}` out, with the error
-code as HTTP status. HTML messages are checked the way Telegram parses them (supported tags
-only, balanced, only &lt; &gt; &amp; &quot; and numeric entities) and their visible text
-against the 4096/1024 limits, so a renderer bug fails here as it would in production.
+code as HTTP status. Texts are checked as Telegram checks them (telegram_rules), so a
+renderer bug fails here as it would in production; flood limits are enforced on request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -30,7 +28,7 @@ import pytest
 from aiohttp import web
 
 from fakes import ThreadedServer
-from fakes.telegram_html import HtmlError, visible_text
+from fakes.telegram_rules import ApiError, Limits, RateLimiter, check_text
 
 TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456"  # the shape of a real token, not one
 BOT_ID = 123456789
@@ -49,17 +47,6 @@ _DESCRIPTIONS = {
 _SENDS = ("sendMessage", "sendPhoto")
 _GIFT_TYPES = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
 _GIFT_TYPES += ("gifts_from_channels",)  # required by python-telegram-bot 22.6+
-_MESSAGE_LIMIT, _CAPTION_LIMIT = 4096, 1024  # UTF-16 units after entity parsing
-
-
-@dataclass(frozen=True)
-class Limits:
-    """(messages, window seconds). Telegram's are unpublished; its FAQ gives about 30/s overall,
-    1/s per private chat, 20/min per group or channel (core.telegram.org/bots/faq)."""
-
-    overall: tuple[int, float] = (30, 1.0)
-    private: tuple[int, float] = (1, 1.0)
-    group: tuple[int, float] = (20, 60.0)
 
 
 @dataclass(frozen=True)
@@ -86,11 +73,6 @@ class _Fault:
     delay: float = 0.0
 
 
-def is_group(chat_id: str) -> bool:
-    """Groups, supergroups and channels have negative ids or are addressed by @username."""
-    return chat_id.startswith(("-", "@"))
-
-
 class FakeTelegram(ThreadedServer):
     def __init__(
         self,
@@ -105,14 +87,13 @@ class FakeTelegram(ThreadedServer):
         super().__init__(app)
         self.token = token
         self.enforce_limits = enforce_limits
-        self.limits = limits or Limits()
+        self._limiter = RateLimiter(limits or Limits())
         self._clock = clock
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._last_ids: dict[str, int] = defaultdict(int)
         self._usernames: dict[str, int] = {}
-        self._windows: dict[str, deque[float]] = defaultdict(deque)
         self._throttled = 0
 
     @property
@@ -188,6 +169,8 @@ class FakeTelegram(ThreadedServer):
             fault = self._faults[method].popleft() if self._faults[method] else None
         if fault and fault.delay:
             await asyncio.sleep(fault.delay)
+        if method == "getUpdates":  # a long poll: hold it a little, so pollers do not spin
+            await asyncio.sleep(min(float(params.get("timeout") or 0), 0.5))
         if fault and fault.drop:
             self._record(method, chat_id, params, 0)
             assert request.transport is not None
@@ -204,14 +187,14 @@ class FakeTelegram(ThreadedServer):
     ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             if method in _SENDS and chat_id is not None and self.enforce_limits:
-                wait = self._over_limit(chat_id)
+                wait = self._limiter.admit(chat_id, self._clock())
                 if wait is not None:
                     self._throttled += 1
                     self._record_locked(method, chat_id, params, 429)
                     return _error_body(429, f"Too Many Requests: retry after {wait}", wait)
             try:
                 result = self._result(method, chat_id, params)
-            except _ApiError as exc:
+            except ApiError as exc:
                 self._record_locked(method, chat_id, params, exc.code)
                 return _error_body(exc.code, exc.description)
             message_id = result.get("message_id") if isinstance(result, dict) else None
@@ -226,7 +209,7 @@ class FakeTelegram(ThreadedServer):
         if method == "getUpdates":
             return []
         if chat_id is None:
-            raise _ApiError(400, "Bad Request: chat_id is empty")
+            raise ApiError(400, "Bad Request: chat_id is empty")
         if method == "getChat":
             return {
                 **self._chat(chat_id),
@@ -235,8 +218,9 @@ class FakeTelegram(ThreadedServer):
                 "accepted_gift_types": dict.fromkeys(_GIFT_TYPES, False),
             }
         if method == "sendMessage":
-            return self._message(chat_id, _checked(params, "text", _MESSAGE_LIMIT))
+            return self._message(chat_id, check_text(params, "text"))
         if method == "sendPhoto":
+            caption = check_text(params, "caption") if params.get("caption") else None
             message = self._message(chat_id, None)
             message["photo"] = [
                 {
@@ -246,35 +230,16 @@ class FakeTelegram(ThreadedServer):
                     "height": 480,
                 }
             ]
-            if params.get("caption"):
-                message["caption"] = _checked(params, "caption", _CAPTION_LIMIT)
+            if caption is not None:
+                message["caption"] = caption
             return message
         if method == "editMessageText":
             message_id = int(params.get("message_id", 0))
             if not 0 < message_id <= self._last_ids[self._chat_key(chat_id)]:
-                raise _ApiError(400, "Bad Request: message to edit not found")
-            text = _checked(params, "text", _MESSAGE_LIMIT)
+                raise ApiError(400, "Bad Request: message to edit not found")
+            text = check_text(params, "text")
             return {**self._message(chat_id, text, message_id), "edit_date": int(time.time())}
-        raise _ApiError(404, "Not Found")
-
-    def _over_limit(self, chat_id: str) -> int | None:
-        """Seconds to wait if one more message to `chat_id` now breaks a limit, else None
-        (and the message is counted)."""
-        now = self._clock()
-        per_chat = self.limits.group if is_group(chat_id) else self.limits.private
-        checks = [("*", self.limits.overall), (chat_id, per_chat)]
-        waits = []
-        for key, (count, window) in checks:
-            times = self._windows[key]
-            while times and times[0] <= now - window:
-                times.popleft()
-            if len(times) >= count:
-                waits.append(max(1, math.ceil(times[0] + window - now)))
-        if waits:
-            return max(waits)
-        for key, _ in checks:
-            self._windows[key].append(now)
-        return None
+        raise ApiError(404, "Not Found")
 
     def _record(self, *args: Any) -> None:
         with self._lock:
@@ -330,30 +295,6 @@ class FakeTelegram(ThreadedServer):
         if text is not None:
             message["text"] = text
         return message
-
-
-class _ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        self.code = code
-        self.description = description
-        super().__init__(description)
-
-
-def _checked(params: dict[str, Any], name: str, limit: int) -> str:
-    """The text Telegram would show for params[name], or the error it would answer."""
-    raw = params.get(name)
-    if not isinstance(raw, str) or not raw.strip():
-        raise _ApiError(400, "Bad Request: message text is empty")
-    text = raw
-    if str(params.get("parse_mode", "")).upper() == "HTML":
-        try:
-            text = visible_text(raw)
-        except HtmlError as exc:
-            raise _ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
-    if len(text.encode("utf-16-le")) // 2 > limit:
-        what = "message caption" if name == "caption" else "message"
-        raise _ApiError(400, f"Bad Request: {what} is too long")
-    return text
 
 
 async def _parameters(request: web.Request) -> dict[str, Any]:

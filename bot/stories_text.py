@@ -1,0 +1,232 @@
+# Relays write in many scripts: the patterns below hold Cyrillic words, dashes and ellipses on purpose.
+# ruff: noqa: RUF001, RUF002, RUF003
+"""What relays do to a post, undone: the text and link normalisation behind story fingerprints.
+
+Pure functions, no I/O. `relay_normalize` reduces a post's text to the words two relays of the
+same post still agree on; `canonical_url` reduces a link to the article it names. Both outputs
+feed persisted index keys, so every rule here is deterministic; changing one is a change of
+`bot.stories.FINGERPRINT_VERSION`.
+
+The steps of `relay_normalize`, in order (each keeps at least one word, so nothing reduces to ""):
+1. HTML remnants: entities unescaped (twice, for `&amp;amp;`), tags dropped, then NFKC (which
+   also turns "…" into "...", so one rule covers both ellipses).
+2. Links: URLs with a scheme, `www.` links and bare `host.tld/path` links (t.co, bit.ly and
+   truncated display links like `whitehouse.gov/briefings-stat…`) are removed.
+3. Boilerplate sentences ("Read more at …", "Follow us on Telegram", "Subscribe to our channel",
+   their Russian and Ukrainian forms) are removed from the trigger to the end of the line or sentence.
+4. Relay prefixes, repeatedly: emoji and punctuation, "RT @x:", "@x:", "JUST IN:", "BREAKING",
+   "СРОЧНО:", and any ALL-CAPS header of up to four words ending in ":".
+5. Relay suffixes, repeatedly: "(via @x)", "h/t @x", hashtag and mention runs, "Source: …", a
+   short attribution after a dash ("— Donald J. Trump Posts From His Truth Social"), and
+   truncation: a final "..." goes with the (possibly cut) word before it.
+6. Words: `bot.text.words` (NFKC, casefold, accents and quotes, emoji and punctuation dropped),
+   joined by single spaces.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from bot.text import words
+
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,400}>")
+_BLOCK_TAG = re.compile(r"<(?:br|/?p|/?div|/?li|/?h\d)\b[^<>]{0,400}>", re.IGNORECASE)
+_SCHEME_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'«»]+|\bwww\.[^\s<>\"'«»]+", re.IGNORECASE)
+# host.tld/path without a scheme: t.co/xyz, bit.ly/abc, "whitehouse.gov/briefings-stat…".
+_BARE_URL = re.compile(
+    r"(?<![\w@./])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}/[^\s<>\"'«»]*", re.IGNORECASE
+)
+_URL_TAIL_PUNCT = ".,;:!?)]}'\"»…"
+
+_BOILERPLATE = re.compile(
+    r"(?:^|(?<=[\n.!?|•:;)]))[^\w\n]*\b(?:"
+    r"read (?:more|the full (?:story|article|report|post|statement))|full (?:story|article)\b|"
+    r"more (?:at|here|info)\b|click here|tap here|link in (?:bio|comments)|"
+    r"follow (?:us|me|our)\b|subscribe (?:to|for|now|here)\b|join (?:us|our)\b|"
+    r"sign up (?:for|here|now)\b|download (?:our|the) app|like and share|share this\b|"
+    r"source:|подписывайтесь|подпишитесь|подписаться|подпишись|присоединяйтесь|"
+    r"читайте (?:также|далее|больше|подробнее)|подробнее|источник:|наш канал|"
+    r"підписуйтесь|підпишіться|підписатися|приєднуйтесь|читайте (?:також|далі|більше)|"
+    r"детальніше|джерело:"
+    r")[^\n]*?(?=\n|[.!?](?:\s|$)|$)",
+    re.IGNORECASE,
+)
+_LEAD_JUNK = re.compile(r"^[^\w@#]+")
+_RELAY_PREFIXES = (
+    re.compile(r"^RT\s+@\w+\s*:?"),
+    re.compile(r"^@\w+\s*:"),
+    # Newsroom markers: in any case when punctuation follows, bare when written in capitals.
+    re.compile(
+        r"^(?i:just in|breaking(?: news)?|update[sd]?|new|watch|developing|alert|urgent|flash|"
+        r"exclusive|live|срочно|терміново|термiново|важно|важливо|молния|блискавка)"
+        r"\s*(?:[^\w\s@#]+|$)"
+    ),
+    re.compile(r"^(?:JUST IN|BREAKING(?: NEWS)?|СРОЧНО|ТЕРМІНОВО|МОЛНИЯ)\b"),
+    # Any ALL-CAPS header of up to four words: "TRUMP ON PUTIN CALL:".
+    re.compile(r"^(?:[^\W\d_a-zа-яёіїєґ]{2,}[\s'’&-]+){0,3}[^\W\d_a-zа-яёіїєґ]{2,}\s*[:|]"),
+)
+_TAIL_JUNK = re.compile(r"[^\w.…)]+$")
+_RELAY_SUFFIXES = (
+    re.compile(r"\(\s*(?i:via|h/t|ht|hat tip|source|by|from)\b[^()\n]{0,80}\)$"),
+    re.compile(r"(?:^|\s)(?i:via|h/t|ht|by|from)\s+@[\w.]+$"),
+    re.compile(r"(?:\s*[#@][\w.]+)+$"),
+    re.compile(r"(?:^|\s)\(@[\w.]+\)$"),
+)
+# A short attribution after a dash: at most ten words, none of them ending a sentence.
+_DASH_TAIL = re.compile(r"\s[-–—]{1,2}\s*([^-–—\n!?]{1,100})$")
+_ATTRIBUTION_MAX_WORDS = 10
+_ATTRIBUTION_MIN_HEAD_WORDS = 8  # "Ceasefire — Kremlin says" keeps its tail: the head is too short
+_TRUNCATED = re.compile(r"\s*\S*?\.{3,}$")
+
+
+def relay_normalize(text: str) -> str:
+    """The words of `text` that relays of it keep, folded and joined by single spaces."""
+    plain = unicodedata.normalize("NFKC", _unhtml(text))
+    unlinked = _SCHEME_URL.sub(" ", plain)
+    body = _BARE_URL.sub(" ", unlinked)
+    body = _strip_boilerplate(body)
+    body = _strip_prefixes(body)
+    body = _strip_suffixes(body)
+    found = words(body) or words(unlinked)
+    if found:
+        return " ".join(found)
+    return " ".join(unlinked.casefold().split())  # emoji-only posts still equal themselves
+
+
+def _unhtml(text: str) -> str:
+    for _ in range(2):
+        if "&" not in text:
+            break
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub(" ", _BLOCK_TAG.sub("\n", text))
+    return text
+
+
+def _keeps_words(rest: str) -> bool:
+    return bool(words(rest))
+
+
+def _strip_boilerplate(text: str) -> str:
+    stripped = _BOILERPLATE.sub(" ", text)
+    return stripped if _keeps_words(stripped) else text
+
+
+def _strip_prefixes(text: str) -> str:
+    text = text.strip()
+    while True:
+        rest = _LEAD_JUNK.sub("", text)
+        for pattern in _RELAY_PREFIXES:
+            found = pattern.match(rest)
+            if found and found.end() and _keeps_words(rest[found.end() :]):
+                rest = rest[found.end() :].strip()
+                break
+        if rest == text or not _keeps_words(rest):
+            return text
+        text = rest
+
+
+def _strip_suffixes(text: str) -> str:
+    while True:
+        rest = _TAIL_JUNK.sub("", text)
+        for pattern in _RELAY_SUFFIXES:
+            found = pattern.search(rest)
+            if found and _keeps_words(rest[: found.start()]):
+                rest = rest[: found.start()].rstrip()
+                break
+        else:
+            rest = _strip_attribution(rest)
+        if rest == text or not _keeps_words(rest):
+            return text
+        text = rest
+
+
+def _strip_attribution(text: str) -> str:
+    if text.endswith("..."):
+        cut = _TRUNCATED.search(text)
+        if cut and _keeps_words(text[: cut.start()]):
+            return text[: cut.start()].rstrip()
+        return text
+    found = _DASH_TAIL.search(text)
+    if found is None:
+        return text
+    tail = found.group(1)
+    if len(tail.split()) > _ATTRIBUTION_MAX_WORDS or re.search(r"\w\w[.]\s", tail + " "):
+        return text  # a sentence, not a byline ("J." initials are fine)
+    head = text[: found.start()]
+    return head.rstrip() if len(words(head)) >= _ATTRIBUTION_MIN_HEAD_WORDS else text
+
+
+# ---- links -------------------------------------------------------------------------------
+
+# Per-share shorteners: every relay mints its own, so they say nothing about the article.
+_SHORTENERS = frozenset(
+    "t.co bit.ly ow.ly buff.ly tinyurl.com goo.gl dlvr.it trib.al is.gd lnkd.in fb.me "
+    "tiny.cc shorturl.at rb.gy cutt.ly t.ly s.id".split()
+)
+_HOST_ALIASES = {"twitter.com": "x.com", "mobile.twitter.com": "x.com", "youtu.be": "youtube.com"}
+_TRACKING_PARAMS = frozenset(
+    "fbclid gclid dclid gbraid wbraid msclkid yclid igshid mc_cid mc_eid _hsenc _hsmi "
+    "ref ref_src ref_url cmpid ocid".split()
+)
+_HOST_PARAMS = {"x.com": frozenset({"s", "t"}), "youtube.com": frozenset({"si", "feature"})}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_PREFIX = re.compile(r"^(?:www\d{0,3}|m|mobile|amp)\.")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def canonical_url(url: str) -> str:
+    """The article a link names: no scheme, lowercase host without `www.`, no trackers, no fragment.
+
+    `https://WWW.Example.com/a/?utm_source=x&id=3#top` → `example.com/a?id=3`. Links that are
+    not http(s) come back stripped but otherwise unchanged.
+    """
+    raw = url.strip()
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", raw, re.IGNORECASE):
+        raw = "http://" + raw
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return url.strip()
+    host = _HOST_PREFIX.sub("", (parts.hostname or "").casefold().rstrip("."))
+    host = _HOST_ALIASES.get(host, host)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe=_PATH_SAFE).rstrip("/")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if _kept(host, k)]
+    if parts.hostname == "youtu.be" and path:  # youtu.be/ID is youtube.com/watch?v=ID
+        path, query = "/watch", [*query, ("v", path.lstrip("/"))]
+    suffix = "?" + urlencode(sorted(query)) if query else ""
+    return f"{netloc}{path}{suffix}"
+
+
+def _kept(host: str, param: str) -> bool:
+    name = param.lower()
+    if name.startswith("utm_") or name in _TRACKING_PARAMS:
+        return False
+    return name not in _HOST_PARAMS.get(host, frozenset())
+
+
+def article_urls(text: str, post_url: str | None) -> tuple[str, ...]:
+    """Canonical links a post points at: its own URL and full links in its text, sorted.
+
+    Shortener links and truncated display links are left out (they cannot be compared), and so
+    are links to a site's front page, which unrelated posts share ("Read more at example.com").
+    """
+    found = [post_url] if post_url else []
+    found += [m.rstrip(_URL_TAIL_PUNCT) for m in _SCHEME_URL.findall(_unhtml(text))]
+    urls: set[str] = set()
+    for link in found:
+        if link.endswith(("...", "…")):
+            continue
+        canonical = canonical_url(link)
+        host, _, rest = canonical.partition("/")
+        if rest and host not in _SHORTENERS and "://" not in canonical:
+            urls.add(canonical)
+    return tuple(sorted(urls))
