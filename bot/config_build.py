@@ -206,6 +206,7 @@ def _topics(root: Section, source_ids: set[str]) -> tuple[tuple[TopicConfig, ...
 
 def _query_ok(section: Section, query: str, source_ids: set[str]) -> bool:
     from bot.query import parse_query
+    from bot.text import normalize
 
     try:
         parsed = parse_query(query)
@@ -213,8 +214,9 @@ def _query_ok(section: Section, query: str, source_ids: set[str]) -> bool:
         section.problem("query", str(exc))
         return False
     ok = True
+    known = {normalize(s) for s in source_ids}  # the matcher compares source ids folded
     for value, prefix in _source_filters(parsed):
-        if not any(s == value or (prefix and s.startswith(value)) for s in source_ids):
+        if not any(s == value or (prefix and s.startswith(value)) for s in known):
             section.problem(
                 "query", f"source:{value}{'*' if prefix else ''} matches no configured source"
             )

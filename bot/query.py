@@ -13,8 +13,10 @@ ending in `*` matches every word starting with it (`перемири*`). `cease-
 matches "cease-fire", "cease fire" and "cease–fire". Phrases use straight or typographic quotes
 (" “ ” „ « »); `"a b"~n` lets at most n other words in between, in order. Fields: `author:NAME`
 (words of the post's author), `source:ID` (source id, `*` suffix allowed), `kind:rss|mastodon|
-bluesky|telegram`, `lang:xx` (primary language subtag). A query must contain something positive
-in every OR branch: "NOT x" alone would match almost every post.
+bluesky|telegram`, `lang:xx` (primary subtag of the language the source declares; otherwise
+the watchlist's detector decides, by default bot.text.guess_lang, which only tells Ukrainian from
+Russian). A query must contain something positive in every OR branch: "NOT x" alone would
+match almost every post.
 """
 
 from __future__ import annotations
@@ -24,15 +26,11 @@ from dataclasses import dataclass, field
 
 from bot.errors import QueryError
 from bot.model import SOURCE_KINDS
+from bot.query_lex import Lexeme, lex
 from bot.text import normalize, tokenize
 
-MAX_DISTANCE = 50  # beyond ~50 words proximity is no stronger than AND within one post
 MAX_DEPTH = 32  # nested parentheses / NOTs; keeps the recursive parser far from Python's limit
 MIN_PREFIX = 2  # `u*` would match a large share of all words
-FIELDS = ("author", "source", "kind", "lang")
-_QUOTES = '"“”„«»'
-_NEAR = re.compile(r"NEAR/(\d+)\Z")
-_FIELD = re.compile(r"([A-Za-z]+):(.*)\Z", re.DOTALL)
 _LANG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*\Z")
 
 
@@ -91,19 +89,9 @@ class Or:
 Query = Term | Near | Filter | Not | And | Or
 
 
-@dataclass(frozen=True, slots=True)
-class _Lexeme:
-    kind: str  # ( ) AND OR NOT NEAR WORD PHRASE FIELD
-    text: str  # as written
-    column: int
-    number: int = 0  # NEAR distance, phrase slop
-    inner: str = ""  # phrase content; field value
-    inner_column: int = 0
-
-
 def parse_query(text: str) -> Query:
     """Parse a topic query; raise QueryError(message, 1-based column) on the first problem."""
-    parser = _Parser(text, _lex(text))
+    parser = _Parser(lex(text))
     query = parser.parse()
     culprit = _unanchored(query)
     if culprit is not None:
@@ -132,91 +120,13 @@ def format_query(query: Query) -> str:
     return (" AND " if isinstance(query, And) else " OR ").join(parts)
 
 
-def _lex(text: str) -> list[_Lexeme]:
-    out: list[_Lexeme] = []
-    i, n = 0, len(text)
-    while i < n:
-        c, col = text[i], i + 1
-        if c.isspace():
-            i += 1
-        elif c in "()":
-            out.append(_Lexeme(c, c, col))
-            i += 1
-        elif c in _QUOTES:
-            i = _lex_phrase(text, i, out)
-        elif c in "-\u2212":  # ASCII hyphen-minus or the Unicode minus sign
-            if i + 1 == n or text[i + 1].isspace() or text[i + 1] == ")":
-                raise QueryError("expected a term after '-'", col)
-            out.append(_Lexeme("NOT", c, col))
-            i += 1
-        else:
-            j = i
-            while j < n and not text[j].isspace() and text[j] not in "()" + _QUOTES:
-                j += 1
-            i = _lex_word(text, i, j, out)
-    return out
-
-
-def _lex_phrase(text: str, i: int, out: list[_Lexeme]) -> int:
-    end = next((j for j in range(i + 1, len(text)) if text[j] in _QUOTES), -1)
-    if end < 0:
-        raise QueryError("unterminated phrase: missing closing quote", i + 1)
-    j, slop = end + 1, 0
-    if j < len(text) and text[j] == "~":
-        digits = re.match(r"\d+", text[j + 1 :])
-        if digits is None:
-            raise QueryError("bad proximity: expected a number of words after '~'", j + 1)
-        slop = int(digits.group())
-        if slop > MAX_DISTANCE:
-            raise QueryError(f"bad proximity: at most {MAX_DISTANCE} words apart", j + 1)
-        j += 1 + len(digits.group())
-    out.append(_Lexeme("PHRASE", text[i:j], i + 1, slop, text[i + 1 : end], i + 2))
-    return j
-
-
-def _lex_word(text: str, i: int, j: int, out: list[_Lexeme]) -> int:
-    word, col = text[i:j], i + 1
-    if word in ("AND", "OR", "NOT"):
-        out.append(_Lexeme(word, word, col))
-        return j
-    if word == "NEAR" or word.startswith("NEAR/"):  # NEARLY and NEARBY are words
-        near = _NEAR.match(word)
-        if near is None:
-            raise QueryError("bad proximity: write NEAR/n with a number of words, e.g. NEAR/5", col)
-        if int(near.group(1)) > MAX_DISTANCE:
-            raise QueryError(f"bad proximity: at most {MAX_DISTANCE} words apart", col)
-        out.append(_Lexeme("NEAR", word, col, int(near.group(1))))
-        return j
-    named = _FIELD.match(word)
-    if named is None or (not named.group(2) and named.group(1).lower() not in FIELDS):
-        out.append(_Lexeme("WORD", word, col))  # `BREAKING:` is just a word
-        return j
-    name, value = named.group(1).lower(), named.group(2)
-    if name not in FIELDS:
-        raise QueryError(
-            f"unknown field '{named.group(1)}' (fields: {', '.join(FIELDS)}; "
-            "quote text that contains ':')",
-            col,
-        )
-    value_col = col + len(name) + 1
-    if not value and j < len(text) and text[j] in _QUOTES:
-        phrase: list[_Lexeme] = []
-        j = _lex_phrase(text, j, phrase)
-        value, value_col = phrase[0].inner, phrase[0].inner_column
-    if not value.strip():
-        raise QueryError(f"empty value for {name}:", value_col)
-    out.append(_Lexeme("FIELD", text[i:j], col, inner=value, inner_column=value_col))
-    return j
-
-
 class _Parser:
-    def __init__(self, text: str, lexemes: list[_Lexeme]) -> None:
-        self.text = text
+    def __init__(self, lexemes: list[Lexeme]) -> None:
         self.lexemes = lexemes
         self.pos = 0
         self.depth = 0
 
-    def peek(self) -> _Lexeme | None:
+    def peek(self) -> Lexeme | None:
         return self.lexemes[self.pos] if self.pos < len(self.lexemes) else None
 
     def parse(self) -> Query:
@@ -299,18 +209,18 @@ class _Parser:
             raise QueryError("unbalanced parenthesis", lex.column)
         raise QueryError(f"missing term before {lex.text}", lex.column)
 
-    def expect_operand(self, operator: _Lexeme) -> None:
+    def expect_operand(self, operator: Lexeme) -> None:
         lex = self.peek()
         if lex is None or lex.kind in ("AND", "OR", "NEAR", ")"):
             raise QueryError(f"missing term after {operator.text}", operator.column)
 
-    def enter(self, lex: _Lexeme) -> None:
+    def enter(self, lex: Lexeme) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise QueryError(f"nested more than {MAX_DEPTH} levels deep", lex.column)
 
 
-def _col(lex: _Lexeme | None) -> int:
+def _col(lex: Lexeme | None) -> int:
     return lex.column if lex is not None else 1
 
 
@@ -345,7 +255,7 @@ def _term(text: str, raw: str, column: int, text_column: int, slop: int | None =
     return Term(raw, words, slop or 0, column)
 
 
-def _filter(lex: _Lexeme) -> Filter:
+def _filter(lex: Lexeme) -> Filter:
     name = lex.text.split(":", 1)[0].lower()
     col = lex.inner_column
     if name == "author":

@@ -54,6 +54,7 @@ _BOILERPLATE = re.compile(
     r")[^\n]*?(?=\n|[.!?](?:\s|$)|$)",
     re.IGNORECASE,
 )
+_SPACES = re.compile(r"[^\S\n]+")  # runs of spaces and tabs; line breaks end boilerplate
 _LEAD_JUNK = re.compile(r"^[^\w@#]+")
 _RELAY_PREFIXES = (
     re.compile(r"^RT\s+@\w+\s*:?"),
@@ -66,9 +67,9 @@ _RELAY_PREFIXES = (
     ),
     re.compile(r"^(?:JUST IN|BREAKING(?: NEWS)?|СРОЧНО|ТЕРМІНОВО|МОЛНИЯ)\b"),
     # Any ALL-CAPS header of up to four words: "TRUMP ON PUTIN CALL:".
-    re.compile(r"^(?:[^\W\d_a-zа-яёіїєґ]{2,}[\s'’&-]+){0,3}[^\W\d_a-zа-яёіїєґ]{2,}\s*[:|]"),
+    re.compile(r"^(?:[A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ0-9.'’&-]*\s+){0,3}[A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ0-9.'’&-]+\s*[:|]"),
 )
-_TAIL_JUNK = re.compile(r"[^\w.…)]+$")
+_TAIL_JUNK = re.compile(r"[^\w.)]+$")  # keeps "." for the truncation check, ")" for "(via @x)"
 _RELAY_SUFFIXES = (
     re.compile(r"\(\s*(?i:via|h/t|ht|hat tip|source|by|from)\b[^()\n]{0,80}\)$"),
     re.compile(r"(?:^|\s)(?i:via|h/t|ht|by|from)\s+@[\w.]+$"),
@@ -78,17 +79,23 @@ _RELAY_SUFFIXES = (
 # A short attribution after a dash: at most ten words, none of them ending a sentence.
 _DASH_TAIL = re.compile(r"\s[-–—]{1,2}\s*([^-–—\n!?]{1,100})$")
 _ATTRIBUTION_MAX_WORDS = 10
-_ATTRIBUTION_MIN_HEAD_WORDS = 8  # "Ceasefire — Kremlin says" keeps its tail: the head is too short
-_TRUNCATED = re.compile(r"\s*\S*?\.{3,}$")
+# A tail is a byline when the head is long, or the tail long and the head not tiny: "Air raid
+# alert — Kyiv region" keeps its tail, "Jobs! — Donald J. Trump Posts From His Truth Social" not.
+_ATTRIBUTION_LONG_HEAD = 8
+_ATTRIBUTION_LONG_TAIL = 4
+_ATTRIBUTION_MIN_HEAD = 3
+# Truncation: the word before the dots goes too, cut or not ("Infrastr…", "htt …", "9 …").
+_TRUNCATED = re.compile(r"\s*\S*\s*\.{3,}$")
 
 
 def relay_normalize(text: str) -> str:
     """The words of `text` that relays of it keep, folded and joined by single spaces."""
-    plain = unicodedata.normalize("NFKC", _unhtml(text))
+    plain = _SPACES.sub(" ", unicodedata.normalize("NFKC", _unhtml(text)))
     unlinked = _SCHEME_URL.sub(" ", plain)
     body = _BARE_URL.sub(" ", unlinked)
-    body = _strip_boilerplate(body)
-    body = _strip_prefixes(body)
+    # Prefixes first and again: "JUST IN: Subscribe …" must lose "JUST IN:" before the
+    # boilerplate check asks whether anything would be left.
+    body = _strip_prefixes(_strip_boilerplate(_strip_prefixes(body)))
     body = _strip_suffixes(body)
     found = words(body) or words(unlinked)
     if found:
@@ -132,32 +139,39 @@ def _strip_prefixes(text: str) -> str:
 def _strip_suffixes(text: str) -> str:
     while True:
         rest = _TAIL_JUNK.sub("", text)
-        for pattern in _RELAY_SUFFIXES:
-            found = pattern.search(rest)
-            if found and _keeps_words(rest[: found.start()]):
-                rest = rest[: found.start()].rstrip()
-                break
+        if rest.endswith("..."):
+            # Truncated: the word before the dots may be cut ("Infrastr…"), so it goes too.
+            cut = _TRUNCATED.search(rest)
+            if cut and _keeps_words(rest[: cut.start()]):
+                rest = rest[: cut.start()]
         else:
-            rest = _strip_attribution(rest)
+            rest = rest.rstrip(".")
+            for pattern in _RELAY_SUFFIXES:
+                found = pattern.search(rest)
+                if found and _keeps_words(rest[: found.start()]):
+                    rest = rest[: found.start()]
+                    break
+            else:
+                rest = _strip_attribution(rest)
+        rest = rest.rstrip()
         if rest == text or not _keeps_words(rest):
             return text
         text = rest
 
 
 def _strip_attribution(text: str) -> str:
-    if text.endswith("..."):
-        cut = _TRUNCATED.search(text)
-        if cut and _keeps_words(text[: cut.start()]):
-            return text[: cut.start()].rstrip()
-        return text
     found = _DASH_TAIL.search(text)
     if found is None:
         return text
     tail = found.group(1)
     if len(tail.split()) > _ATTRIBUTION_MAX_WORDS or re.search(r"\w\w[.]\s", tail + " "):
         return text  # a sentence, not a byline ("J." initials are fine)
-    head = text[: found.start()]
-    return head.rstrip() if len(words(head)) >= _ATTRIBUTION_MIN_HEAD_WORDS else text
+    head_words, tail_words = len(words(text[: found.start()])), len(words(tail))
+    if head_words >= _ATTRIBUTION_LONG_HEAD or (
+        head_words >= _ATTRIBUTION_MIN_HEAD and tail_words >= _ATTRIBUTION_LONG_TAIL
+    ):
+        return text[: found.start()].rstrip()
+    return text
 
 
 # ---- links -------------------------------------------------------------------------------
@@ -176,6 +190,8 @@ _HOST_PARAMS = {"x.com": frozenset({"s", "t"}), "youtube.com": frozenset({"si", 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST_PREFIX = re.compile(r"^(?:www\d{0,3}|m|mobile|amp)\.")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_OTHER_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
 
 
 def canonical_url(url: str) -> str:
@@ -185,12 +201,14 @@ def canonical_url(url: str) -> str:
     not http(s) come back stripped but otherwise unchanged.
     """
     raw = url.strip()
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", raw, re.IGNORECASE):
-        raw = "http://" + raw
+    if _SCHEME.match(raw) is None:
+        if _OTHER_SCHEME.match(raw):
+            return raw  # mailto:, tg:, urn: ...
+        raw = "http://" + raw  # "www.example.com/a", "example.com:8080/a"
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        return url.strip()
+        return raw
     host = _HOST_PREFIX.sub("", (parts.hostname or "").casefold().rstrip("."))
     host = _HOST_ALIASES.get(host, host)
     try:

@@ -5,7 +5,8 @@ Pure functions, no I/O. The rules, decided once so every caller agrees:
 - A *word* is a run of letters, digits, combining marks and `_` in the ORIGINAL text. Everything
   else separates words: spaces, punctuation, every dash (`cease-fire` is two words), every
   apostrophe variant (' ’ ʼ ʻ `), `#` and `@` (so `#ceasefire` is the word `ceasefire` and
-  `@realDonaldTrump` the word `realdonaldtrump`), emoji and symbols.
+  `@realDonaldTrump` the word `realdonaldtrump`; `#CeasefireNow` is one word, not split at
+  capitals), emoji and symbols. The words of URLs count too: link slugs often carry a headline.
 - Han, Hiragana and Katakana characters are one word each: those scripts do not put spaces
   between words, so a multi-character query term becomes a phrase of single characters.
   Thai, Lao, Khmer and Myanmar get no such treatment: a run of them is one word.
@@ -109,6 +110,8 @@ class _FoldedRuns(dict[str, tuple[str, ...]]):
     than functools.lru_cache here, and eviction order does not matter much)."""
 
     def __missing__(self, run: str) -> tuple[str, ...]:
+        if run.isascii():  # lower-cased ASCII word characters fold to themselves: not stored,
+            return (run,)  # so the memo keeps room for the runs that are costly to fold
         if len(self) >= 1 << 16:
             self.clear()
         folded = self[run] = tuple(_word_pattern().findall(normalize(run)))

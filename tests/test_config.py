@@ -625,3 +625,9 @@ def test_bad_token_is_reported_without_its_value(
 def test_token_whitespace_is_trimmed(tmp_path: Path) -> None:
     config = load(tmp_path, base(telegram={"token": "${T}"}), {"T": f"{TOKEN}\n"})
     assert config.telegram.token.reveal() == TOKEN
+
+
+def test_a_source_filter_matches_ids_whatever_case_the_query_uses(tmp_path: Path) -> None:
+    document = base()
+    document["topics"] = [{"id": "t", "query": "source:TRUTH AND ceasefire"}]
+    assert load(tmp_path, document).topics[0].query == "source:TRUTH AND ceasefire"
