@@ -629,5 +629,5 @@ def test_token_whitespace_is_trimmed(tmp_path: Path) -> None:
 
 def test_a_source_filter_matches_ids_whatever_case_the_query_uses(tmp_path: Path) -> None:
     document = base()
-    document["topics"] = [{"id": "t", "query": "source:TRUTH AND ceasefire"}]
+    document["topics"] = [{"id": "ceasefire", "query": "source:TRUTH AND ceasefire"}]
     assert load(tmp_path, document).topics[0].query == "source:TRUTH AND ceasefire"
