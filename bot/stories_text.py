@@ -1,5 +1,3 @@
-# Relays write in many scripts: the patterns below hold Cyrillic words, dashes and ellipses on purpose.
-# ruff: noqa: RUF001, RUF002, RUF003
 """What relays do to a post, undone: the text and link normalisation behind story fingerprints.
 
 Pure functions, no I/O. `relay_normalize` reduces a post's text to the words two relays of the
@@ -7,20 +5,23 @@ same post still agree on; `canonical_url` reduces a link to the article it names
 feed persisted index keys, so every rule here is deterministic; changing one is a change of
 `bot.stories.FINGERPRINT_VERSION`.
 
-The steps of `relay_normalize`, in order (each keeps at least one word, so nothing reduces to ""):
+The steps of `relay_normalize`, in order (none may remove the last word: a text made only of what
+relays add, "BREAKING" or "Follow us on Telegram", stays itself):
 1. HTML remnants: entities unescaped (twice, for `&amp;amp;`), tags dropped, then NFKC (which
    also turns "…" into "...", so one rule covers both ellipses).
 2. Links: URLs with a scheme, `www.` links and bare `host.tld/path` links (t.co, bit.ly and
    truncated display links like `whitehouse.gov/briefings-stat…`) are removed.
-3. Boilerplate sentences ("Read more at …", "Follow us on Telegram", "Subscribe to our channel",
-   their Russian and Ukrainian forms) are removed from the trigger to the end of the line or sentence.
-4. Relay prefixes, repeatedly: emoji and punctuation, "RT @x:", "@x:", "JUST IN:", "BREAKING",
-   "СРОЧНО:", and any ALL-CAPS header of up to four words ending in ":".
-5. Relay suffixes, repeatedly: "(via @x)", "h/t @x", hashtag and mention runs, "Source: …", a
-   short attribution after a dash ("— Donald J. Trump Posts From His Truth Social"), and
-   truncation: a final "..." goes with the (possibly cut) word before it.
+3. Relay prefixes, repeatedly: emoji and punctuation, "RT @x:", "@x:", "JUST IN:", "BREAKING",
+   "СРОЧНО:", and an ALL-CAPS header of up to four words ending in ":" above text that is not
+   in capitals itself.
+4. Boilerplate sentences ("Read more at …", "Follow us on Telegram", "Subscribe to our
+   channel", "Source: …", their Russian and Ukrainian forms) go, from the trigger to the end
+   of the line or sentence; then prefixes again.
+5. Relay suffixes, repeatedly: "(via @x)", "h/t @x", hashtag and mention runs, a short
+   attribution after a dash ("— Donald J. Trump Posts From His Truth Social"), and truncation:
+   a final "..." goes with the word before it, which may have been cut ("Infrastr…").
 6. Words: `bot.text.words` (NFKC, casefold, accents and quotes, emoji and punctuation dropped),
-   joined by single spaces.
+   joined by single spaces. `relay_words` also tells where sentences and clauses start.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from bot.text import words
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,400}>")
 _BLOCK_TAG = re.compile(r"<(?:br|/?p|/?div|/?li|/?h\d)\b[^<>]{0,400}>", re.IGNORECASE)
 _SCHEME_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'«»]+|\bwww\.[^\s<>\"'«»]+", re.IGNORECASE)
-# host.tld/path without a scheme: t.co/xyz, bit.ly/abc, "whitehouse.gov/briefings-stat…".
+# host.tld/path without a scheme: t.co/xyz, bit.ly/abc, "whitehouse.gov/briefings-stat…". At
+# most six labels before the TLD, so "a.a.a.a…" cannot make the search quadratic.
 _BARE_URL = re.compile(
-    r"(?<![\w@./])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}/[^\s<>\"'«»]*", re.IGNORECASE
+    r"(?<![\w@./])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,6}[a-z]{2,24}/[^\s<>\"'«»]*",
+    re.IGNORECASE,
 )
 _URL_TAIL_PUNCT = ".,;:!?)]}'\"»…"
 
@@ -51,9 +54,13 @@ _BOILERPLATE = re.compile(
     r"читайте (?:также|далее|больше|подробнее)|подробнее|источник:|наш канал|"
     r"підписуйтесь|підпишіться|підписатися|приєднуйтесь|читайте (?:також|далі|більше)|"
     r"детальніше|джерело:"
-    r")[^\n]*?(?=\n|[.!?](?:\s|$)|$)",
+    r")[^\n]*?(?=\n|(?<!\s\w)[.!?](?:\s|$)|$)",  # an initial ("J.") does not end it
     re.IGNORECASE,
 )
+_CLAUSE_BREAK = re.compile(r"[.!?…:;|\n\"“”«»]+|\s[-–—]+\s")
+_WORD_CHAR = re.compile(r"[^\W_]")
+_TAIL_SPAN = 240  # characters searched for relay suffixes; bylines and hashtag runs are shorter
+_MAX_STRIPS = 16  # prefixes (suffixes) stripped at most: relays stack a few, not hundreds
 _SPACES = re.compile(r"[^\S\n]+")  # runs of spaces and tabs; line breaks end boilerplate
 _LEAD_JUNK = re.compile(r"^[^\w@#]+")
 _RELAY_PREFIXES = (
@@ -66,15 +73,19 @@ _RELAY_PREFIXES = (
         r"\s*(?:[^\w\s@#]+|$)"
     ),
     re.compile(r"^(?:JUST IN|BREAKING(?: NEWS)?|СРОЧНО|ТЕРМІНОВО|МОЛНИЯ)\b"),
-    # Any ALL-CAPS header of up to four words: "TRUMP ON PUTIN CALL:".
-    re.compile(r"^(?:[A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ0-9.'’&-]*\s+){0,3}[A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ0-9.'’&-]+\s*[:|]"),
 )
+# Any ALL-CAPS header of up to four words, "TRUMP ON PUTIN CALL:", when the text after it is not
+# in capitals too (in a relay that capitalised everything, "ZELENSKY:" is the original's word).
+_CAPS_HEADER = re.compile(
+    r"^(?:[A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ0-9.'’&-]*\s+){0,3}[A-ZА-ЯЁІЇЄҐ][A-ZА-ЯЁІЇЄҐ0-9.'’&-]+\s*[:|]"
+)
+_LOWER = re.compile(r"[a-zа-яёіїєґ]")
 _TAIL_JUNK = re.compile(r"[^\w.)]+$")  # keeps "." for the truncation check, ")" for "(via @x)"
-_RELAY_SUFFIXES = (
-    re.compile(r"\(\s*(?i:via|h/t|ht|hat tip|source|by|from)\b[^()\n]{0,80}\)$"),
-    re.compile(r"(?:^|\s)(?i:via|h/t|ht|by|from)\s+@[\w.]+$"),
-    re.compile(r"(?:\s*[#@][\w.]+)+$"),
-    re.compile(r"(?:^|\s)\(@[\w.]+\)$"),
+_RELAY_SUFFIXES = (  # (a character the pattern needs, the pattern): the check is cheaper
+    ("(", re.compile(r"\(\s*(?i:via|h/t|ht|hat tip|source|by|from)\b[^()\n]{0,80}\)$")),
+    ("@", re.compile(r"(?:^|\s)(?i:via|h/t|ht|by|from)\s+@[\w.]+$")),
+    ("#@", re.compile(r"(?:\s*[#@][\w.]+)+$")),
+    ("@", re.compile(r"(?:^|\s)\(@[\w.]+\)$")),
 )
 # A short attribution after a dash: at most ten words, none of them ending a sentence.
 _DASH_TAIL = re.compile(r"\s[-–—]{1,2}\s*([^-–—\n!?]{1,100})$")
@@ -84,12 +95,16 @@ _ATTRIBUTION_MAX_WORDS = 10
 _ATTRIBUTION_LONG_HEAD = 8
 _ATTRIBUTION_LONG_TAIL = 4
 _ATTRIBUTION_MIN_HEAD = 3
-# Truncation: the word before the dots goes too, cut or not ("Infrastr…", "htt …", "9 …").
-_TRUNCATED = re.compile(r"\s*\S*\s*\.{3,}$")
 
 
 def relay_normalize(text: str) -> str:
     """The words of `text` that relays of it keep, folded and joined by single spaces."""
+    return " ".join(relay_words(text)[0])
+
+
+def relay_words(text: str) -> tuple[list[str], tuple[int, ...]]:
+    """`relay_normalize` as a word list, with the indices of words that start a sentence or
+    clause (after . ! ? : ; | a dash, a quote mark or a line break; 0 is always one)."""
     plain = _SPACES.sub(" ", unicodedata.normalize("NFKC", _unhtml(text)))
     unlinked = _SCHEME_URL.sub(" ", plain)
     body = _BARE_URL.sub(" ", unlinked)
@@ -97,10 +112,23 @@ def relay_normalize(text: str) -> str:
     # boilerplate check asks whether anything would be left.
     body = _strip_prefixes(_strip_boilerplate(_strip_prefixes(body)))
     body = _strip_suffixes(body)
-    found = words(body) or words(unlinked)
-    if found:
-        return " ".join(found)
-    return " ".join(unlinked.casefold().split())  # emoji-only posts still equal themselves
+    found, starts = _clause_words(body)
+    if not found:
+        found, starts = _clause_words(unlinked)
+    if not found:  # emoji-only posts still equal themselves
+        return unlinked.casefold().split(), (0,)
+    return found, starts
+
+
+def _clause_words(text: str) -> tuple[list[str], tuple[int, ...]]:
+    found: list[str] = []
+    starts: list[int] = []
+    for clause in _CLAUSE_BREAK.split(text):
+        clause_words = words(clause)
+        if clause_words:
+            starts.append(len(found))
+            found += clause_words
+    return found, tuple(starts)
 
 
 def _unhtml(text: str) -> str:
@@ -114,7 +142,13 @@ def _unhtml(text: str) -> str:
 
 
 def _keeps_words(rest: str) -> bool:
-    return bool(words(rest))
+    return _WORD_CHAR.search(rest) is not None
+
+
+def _at_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`pattern` (anchored with `$`) searched only near the end: bylines, hashtag runs and
+    ellipses are short, and scanning a long text from every position would be slow."""
+    return pattern.search(text, max(0, len(text) - _TAIL_SPAN))
 
 
 def _strip_boilerplate(text: str) -> str:
@@ -124,30 +158,41 @@ def _strip_boilerplate(text: str) -> str:
 
 def _strip_prefixes(text: str) -> str:
     text = text.strip()
-    while True:
+    for _ in range(_MAX_STRIPS):
         rest = _LEAD_JUNK.sub("", text)
-        for pattern in _RELAY_PREFIXES:
-            found = pattern.match(rest)
-            if found and found.end() and _keeps_words(rest[found.end() :]):
-                rest = rest[found.end() :].strip()
-                break
+        end = _prefix_end(rest)
+        if end and _keeps_words(rest[end:]):
+            rest = rest[end:].strip()
         if rest == text or not _keeps_words(rest):
             return text
         text = rest
+    return text
+
+
+def _prefix_end(text: str) -> int:
+    for pattern in _RELAY_PREFIXES:
+        found = pattern.match(text)
+        if found and found.end():
+            return found.end()
+    header = _CAPS_HEADER.match(text)
+    return header.end() if header and _LOWER.search(text, header.end()) else 0
 
 
 def _strip_suffixes(text: str) -> str:
-    while True:
-        rest = _TAIL_JUNK.sub("", text)
+    for _ in range(_MAX_STRIPS):
+        junk = _at_end(_TAIL_JUNK, text)
+        rest = text[: junk.start()] if junk else text
         if rest.endswith("..."):
             # Truncated: the word before the dots may be cut ("Infrastr…"), so it goes too.
-            cut = _TRUNCATED.search(rest)
-            if cut and _keeps_words(rest[: cut.start()]):
-                rest = rest[: cut.start()]
+            parts = rest.rstrip(".").rsplit(None, 1)
+            head = parts[0] if len(parts) == 2 else ""
+            if _keeps_words(head):
+                rest = head
         else:
             rest = rest.rstrip(".")
-            for pattern in _RELAY_SUFFIXES:
-                found = pattern.search(rest)
+            tail = rest[-_TAIL_SPAN:]
+            for needs, pattern in _RELAY_SUFFIXES:
+                found = _at_end(pattern, rest) if any(c in tail for c in needs) else None
                 if found and _keeps_words(rest[: found.start()]):
                     rest = rest[: found.start()]
                     break
@@ -157,16 +202,17 @@ def _strip_suffixes(text: str) -> str:
         if rest == text or not _keeps_words(rest):
             return text
         text = rest
+    return text
 
 
 def _strip_attribution(text: str) -> str:
-    found = _DASH_TAIL.search(text)
+    found = _at_end(_DASH_TAIL, text)
     if found is None:
         return text
     tail = found.group(1)
     if len(tail.split()) > _ATTRIBUTION_MAX_WORDS or re.search(r"\w\w[.]\s", tail + " "):
         return text  # a sentence, not a byline ("J." initials are fine)
-    head_words, tail_words = len(words(text[: found.start()])), len(words(tail))
+    head_words, tail_words = len(text[: found.start()].split()), len(tail.split())
     if head_words >= _ATTRIBUTION_LONG_HEAD or (
         head_words >= _ATTRIBUTION_MIN_HEAD and tail_words >= _ATTRIBUTION_LONG_TAIL
     ):
