@@ -13,7 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ("bench.bench_pipeline", "bench.bench_poll", "bench.bench_classify")
+MODULES = (
+    "bench.bench_pipeline",
+    "bench.bench_poll",
+    "bench.bench_classify",
+    "bench.bench_delivery",
+)
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 
 

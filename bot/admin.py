@@ -10,7 +10,17 @@ from typing import IO, Literal
 from bot.model import ExportRow
 
 ExportFormat = Literal["jsonl", "csv"]
-EXPORT_FIELDS = ("source", "id", "url", "author", "title", "text", "published_at", "topics")
+EXPORT_FIELDS = (
+    "source",
+    "id",
+    "url",
+    "author",
+    "title",
+    "text",
+    "published_at",
+    "topics",
+    "terms",
+)
 
 
 def _record(row: ExportRow) -> dict[str, object]:
@@ -23,11 +33,17 @@ def _record(row: ExportRow) -> dict[str, object]:
         "text": row.text,
         "published_at": row.published_at.isoformat() if row.published_at else None,
         "topics": list(row.topics),
+        "terms": {topic: list(terms) for topic, terms in row.terms.items()},
     }
 
 
 def write_export(rows: Iterable[ExportRow], fmt: ExportFormat, out: IO[str]) -> int:
-    """Write rows as JSON Lines or CSV (topics joined with ';'); returns the row count."""
+    """Write rows as JSON Lines or CSV; returns the row count.
+
+    `terms` maps each matched topic id to the query terms that fired for it. In CSV, topics are
+    joined with ';' (topic ids are slugs) and terms is that mapping as compact JSON: terms are
+    query text, which may itself hold any separator ("a; b", `"x|y"~3`).
+    """
     count = 0
     if fmt == "jsonl":
         for row in rows:
@@ -39,6 +55,7 @@ def write_export(rows: Iterable[ExportRow], fmt: ExportFormat, out: IO[str]) -> 
     for row in rows:
         record = _record(row)
         record["topics"] = ";".join(row.topics)
+        record["terms"] = json.dumps(record["terms"], ensure_ascii=False, separators=(",", ":"))
         writer.writerow(record)
         count += 1
     return count

@@ -6,13 +6,13 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
 from bot.config import Config, SourceConfig
-from bot.deliver import DeliveryReport, deliver_pending
+from bot.deliver import Deliverer, DeliveryReport
 from bot.http import HttpClient
 from bot.matcher import Watchlist
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier
@@ -37,6 +37,7 @@ class Runtime:
     watchlist: Watchlist
     clock: Callable[[], datetime]
     fetch_slots: asyncio.Semaphore
+    deliverer: Deliverer | None = field(default=None)
 
     async def poll(self, source: SourceConfig) -> PollReport:
         async with self.fetch_slots:
@@ -49,12 +50,21 @@ class Runtime:
                 clock=self.clock,
             )
 
+    def delivery(self) -> Deliverer:
+        """The delivery loop of this runtime (bot.deliver), following `config` as it reloads."""
+        if self.deliverer is None:
+            self.deliverer = Deliverer(
+                self.store, self.notifier, lambda: self.config, clock=self.clock
+            )
+        return self.deliverer
+
     async def deliver(self, *, due_only: bool = True) -> DeliveryReport:
-        return await deliver_pending(
-            self.store, self.notifier, self.config, clock=self.clock, due_only=due_only
-        )
+        """Deliver everything pending now (due or not) and return; `due_only` is ignored."""
+        return await self.delivery().drain()
 
     async def close(self) -> None:
+        if self.deliverer is not None:
+            await self.deliverer.aclose()
         await self.http.aclose()
         await self.notifier.aclose()
         await asyncio.to_thread(self.store.close)
@@ -100,11 +110,18 @@ async def run_once(runtime: Runtime) -> tuple[list[PollReport], DeliveryReport]:
     return list(reports), delivery
 
 
-async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
+async def run_until_stopped(
+    runtime: Runtime,
+    stop: asyncio.Event | None = None,
+    reload: Callable[[], Config] | None = None,
+) -> None:
     """Poll on each source's interval and deliver continuously until SIGTERM/SIGINT or `stop`.
 
-    On stop: no new jobs start, in-flight polls and sends finish, then everything closes.
+    SIGHUP calls `reload` (which reads the config file again) and swaps in the new config and
+    topics when it is valid (bot.reload). On stop: no new jobs start, in-flight polls, sends and
+    a reload in progress finish, then everything closes.
     """
+    from bot.reload import Reloader
     from bot.schedule import Jobs
 
     stop = stop or asyncio.Event()
@@ -112,6 +129,9 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     jobs = Jobs(runtime)
+    reloader = Reloader(runtime, jobs, reload) if reload is not None else None
+    if reloader is not None:
+        loop.add_signal_handler(signal.SIGHUP, reloader.request)
     jobs.start()
     log.info(
         "postwatch running: %d sources, %d topics, %d channels",
@@ -123,6 +143,9 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
         await stop.wait()
     finally:
         log.info("stopping: finishing in-flight work")
+        if reloader is not None:
+            loop.remove_signal_handler(signal.SIGHUP)
+            await reloader.wait()
         await jobs.stop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

@@ -10,12 +10,13 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import __version__
 from bot.config import Config, load_config, resolve_config_path
+from bot.config_values import parse_duration
 from bot.errors import ConfigError, StoreError
 from bot.log import setup_logging
 
@@ -52,6 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--since", type=parse_since, help="ISO date or datetime (UTC if no zone)")
     export.add_argument("--topic", help="only posts that matched this topic id")
+    topics = commands.add_parser("topics", help="preview a query; list topics and their matches")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
+    preview = topic_commands.add_parser(
+        "test", help="run a query over stored posts and print the matches, words marked"
+    )
+    preview.add_argument("query", help="a topic query, e.g. 'ceasefire AND (Ukraine OR Kyiv)'")
+    preview.add_argument(
+        "--since", type=parse_window, default="7d", help="how far back to look (default 7d)"
+    )
+    preview.add_argument(
+        "--limit", type=parse_limit, default=20, help="matches to print, newest first (default 20)"
+    )
+    topic_commands.add_parser("list", help="each topic with its matches in the last 24h and 7d")
+    stats = commands.add_parser(
+        "stats", help="delivery latency, alerts sent and failed per channel, outbox backlog"
+    )
+    stats.add_argument(
+        "--since", type=parse_window, default="24h", help="window to report (default 24h)"
+    )
     return parser
 
 
@@ -63,6 +83,19 @@ def parse_since(value: str) -> datetime:
             f"{value!r} is not an ISO date (e.g. 2026-03-18 or 2026-03-18T14:00:00Z)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_window(value: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_limit(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of matches (0 or more)")
+    return int(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,14 +112,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     setup_logging(args.log_level, secrets=[config.telegram.token.reveal()])
     try:
-        if args.command == "check":
-            return _check(config)
-        if args.command == "export":
-            return _export(config, args.format, args.since, args.topic)
-        return asyncio.run(_run(config, once=args.once))
+        return _command(config, args, env)
     except StoreError as exc:
         print(f"postwatch: cannot open the database: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
+
+
+def _command(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Run the chosen command with a loaded config."""
+    if args.command == "check":
+        return _check(config)
+    if args.command == "export":
+        return _export(config, args.format, args.since, args.topic)
+    if args.command == "topics":
+        return _topics(config, args, env)
+    if args.command == "stats":
+        return _stats(config, args.since)
+    path = resolve_config_path(args.config, env)  # SIGHUP reads this file again
+    return asyncio.run(_run(config, once=args.once, reload=lambda: load_config(path, env)))
 
 
 def _check(config: Config) -> int:
@@ -112,12 +155,61 @@ def _export(config: Config, fmt: str, since: datetime | None, topic: str | None)
     return EXIT_OK
 
 
-async def _run(config: Config, *, once: bool) -> int:
+def _stats(config: Config, window: timedelta) -> int:
+    from bot.stats import format_stats
+    from bot.store import Store
+
+    store = Store.open(config.database_url)
+    try:
+        now = datetime.now(UTC)
+        stats = store.delivery_stats(now - window)
+    finally:
+        store.close()
+    for line in format_stats(stats, now, [c.id for c in config.channels]):
+        print(line)
+    return EXIT_OK
+
+
+def _topics(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int:
+    from bot.errors import QueryError
+    from bot.query import parse_query
+    from bot.store import Store
+    from bot.topics_cmd import choose_marks, list_topics, preview_query, query_error_lines
+
+    if args.topics_command == "test":
+        try:
+            parse_query(args.query)  # a bad query is reported before the database is opened
+        except QueryError as exc:
+            first, *rest = query_error_lines(args.query, exc)
+            print(f"postwatch: {first}", *rest, sep="\n", file=sys.stderr)
+            return EXIT_CONFIG
+    store = Store.open(config.database_url)
+    try:
+        now = datetime.now(UTC)
+        if args.topics_command == "list":
+            list_topics(config, store, now=now, out=sys.stdout)
+        else:
+            preview_query(
+                args.query,
+                store,
+                config,
+                since=args.since,
+                limit=args.limit,
+                now=now,
+                out=sys.stdout,
+                marks=choose_marks(sys.stdout, env),
+            )
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+async def _run(config: Config, *, once: bool, reload: Callable[[], Config] | None = None) -> int:
     from bot.app import open_runtime, run_once, run_until_stopped
 
     runtime = await open_runtime(config)
     if not once:
-        await run_until_stopped(runtime)
+        await run_until_stopped(runtime, reload=reload)
         return EXIT_OK
     try:
         polls, delivery = await run_once(runtime)

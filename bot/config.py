@@ -81,6 +81,31 @@ class ChannelConfig:
     id: str
     chat_id: str
     topics: tuple[str, ...] | None = None  # None: every topic
+    thread_id: int | None = None  # a forum topic of a supergroup (message_thread_id)
+    silent: bool = False  # disable_notification: no sound
+    link_preview: bool = True
+    digest: timedelta | None = None  # batch alerts into one message per period
+    media: bool = False  # send the post's first image, the alert as its caption
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `count` messages in any window of `per` (Telegram words its limits this way)."""
+
+    count: int
+    per: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    # More pending alerts than this in one channel are sent as one digest message.
+    burst: int = 10
+    # Alerts waiting longer than this (an outage) are sent as a digest too.
+    max_delay: timedelta = timedelta(hours=2)
+    # https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+    overall: RateLimit = RateLimit(30, timedelta(seconds=1))
+    per_chat: RateLimit = RateLimit(1, timedelta(seconds=1))
+    per_group: RateLimit = RateLimit(20, timedelta(minutes=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +137,7 @@ class Config:
     channels: tuple[ChannelConfig, ...]
     sources: tuple[SourceConfig, ...]
     topics: tuple[TopicConfig, ...]
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def __repr__(self) -> str:
         # The database URL may carry a password; the token is a Secret and masks itself.

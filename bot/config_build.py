@@ -20,6 +20,7 @@ from bot.config import (
     TelegramSettings,
     TopicConfig,
 )
+from bot.config_delivery import CHANNEL_OPTION_KEYS, DELIVERY_KEYS, build_delivery, channel_options
 from bot.config_section import REPORTED, Section, entries, entry_id
 from bot.config_sources import MIN_EVERY, MIN_MAX_AGE, build_sources
 from bot.config_values import describe, http_url_problem, substitute_env, suggestion
@@ -27,7 +28,16 @@ from bot.errors import ConfigError, QueryError
 
 DEFAULT_DATABASE_URL = "sqlite:///data/postwatch.db"
 DATABASE_HELP = "expected sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db"
-TOP_KEYS = ("database_url", "telegram", "network", "defaults", "channels", "sources", "topics")
+TOP_KEYS = (
+    "database_url",
+    "telegram",
+    "network",
+    "defaults",
+    "delivery",
+    "channels",
+    "sources",
+    "topics",
+)
 LENIENT_ENV_PATHS = frozenset({"telegram.token"})  # unset: no token, alerts go to the console
 # "<bot id>:<secret>", as @BotFather prints it (core.telegram.org/bots/api#authorizing-your-bot)
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -51,13 +61,16 @@ def build_config(document: object, env: Mapping[str, str]) -> Config:
     telegram = _telegram(_subsection(root, "telegram", "token:, base_url:, admins:"))
     network = _network(_subsection(root, "network", "timeout:, max_bytes:, ..."))
     defaults = _defaults(_subsection(root, "defaults", "every:, max_age:"))
+    delivery = build_delivery(
+        _subsection(root, "delivery", ", ".join(f"{k}:" for k in DELIVERY_KEYS))
+    )
     sources, source_ids = build_sources(root, defaults)
     topics, topic_ids = _topics(root, source_ids)
     channels = _channels(root, topic_ids)
     if problems:
         password = urlsplit(database_url).password if "://" in database_url else None
         raise ConfigError(_scrub(problems, (telegram.token.reveal(), password or "")))
-    return Config(database_url, telegram, network, defaults, channels, sources, topics)
+    return Config(database_url, telegram, network, defaults, channels, sources, topics, delivery)
 
 
 def _substitute(value: object, path: str, env: Mapping[str, str], problems: list[str]) -> object:
@@ -241,7 +254,7 @@ def _channels(root: Section, topic_ids: set[str]) -> tuple[ChannelConfig, ...]:
     channels: list[ChannelConfig] = []
     seen: dict[str, str] = {}
     for section in entries(root, "channels", "id:, chat_id:, topics:"):
-        section.check_keys(("id", "chat_id", "topics"))
+        section.check_keys(("id", "chat_id", "topics", *CHANNEL_OPTION_KEYS))
         ident = entry_id(section, seen, "ceasefire")
         chat_id = section.text("chat_id", required="the channel's @username or numeric chat id")
         if chat_id is not None and not (
@@ -257,8 +270,9 @@ def _channels(root: Section, topic_ids: set[str]) -> tuple[ChannelConfig, ...]:
             )
             chat_id = None
         topics = _channel_topics(section, topic_ids)
+        options = channel_options(section)
         if ident and chat_id:
-            channels.append(ChannelConfig(ident, chat_id, topics))
+            channels.append(ChannelConfig(ident, chat_id, topics, **options))
     return tuple(channels)
 
 

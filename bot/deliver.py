@@ -1,63 +1,323 @@
-"""Delivery: outbox → render → send → record.
+"""Delivery: the outbox drained to Telegram, paced, oldest first, as its own loop.
 
-"Sent" is written only once the recipient answered.
+    deliverer = Deliverer(store, notifier, lambda: runtime.config, clock=utc_now)
+    await deliverer.run()        # beside polling, until deliverer.stop()  (postwatch run)
+    await deliverer.drain()      # everything pending now, then return       (run --once)
+
+Guarantees (README, "Delivery guarantees"):
+- One process delivers per database: a lease row, renewed, taken over on expiry or when its
+  holder is known dead (bot.lease). Alerts are claimed (`sending`) only while holding it.
+- An alert is `sending` before its request leaves and `sent` only after Telegram answered, so
+  a crash leaves at most the alert on the wire unknown; it is sent again at the next start
+  (at least once; at most that one alert twice per crash). One request is on the wire at a time.
+- Telegram's limits are kept before Telegram must say so (bot.pacing); a 429 waits exactly
+  retry_after and keeps order. What each error does is in bot.deliver_send.
+- A channel with more than `delivery.burst` alerts waiting, or one waiting longer than
+  `delivery.max_delay`, gets one digest instead (bot.digest); `digest: 1h` channels get one per
+  period, when `request_digest` is called (an APScheduler job, bot.schedule).
+
+Store calls run on one thread of the deliverer's own, so polls never hold up delivery's
+database work (nor take its turn in the default thread pool).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
-import random
-from collections.abc import Callable
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import sqlalchemy as sa
+
+from bot import lease as leases
 from bot.config import Config
-from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.matcher import highlight_spans
-from bot.model import Alert, OutboxItem
+from bot.deliver_plan import Outcome, Work, backoff
+from bot.deliver_planner import BATCH, Planner, windows
+from bot.deliver_send import Sender
 from bot.notify import Notifier
-from bot.render import render_alert, render_plain
+from bot.pacing import Pacer
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_RETRY_DELAY = timedelta(minutes=15)
-# A 429 shorter than this is waited out in place; longer ones end the round (order is kept:
-# the alert stays first in line).
-MAX_INLINE_WAIT = 30.0
+# Longer than the slowest send (connect + write + a photo's read timeout); renewed every quarter.
+LEASE_TTL = timedelta(seconds=60)
+MAX_INTERRUPTIONS = 5  # an alert interrupted by this many crashes is failed, not resent
+REFRESH = 1.0  # seconds between looks at the outbox for new alerts, edits and digests
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    sent: int = 0
+    sent: int = 0  # alerts, each alert of a digest counted
     retrying: int = 0
     failed: int = 0
+    uncertain: int = 0
+    digests: int = 0
+    edits: int = 0
+    skipped: bool = False  # another process holds the delivery lease
 
 
-def resolve_alert(item: OutboxItem, config: Config) -> Alert | None:
-    """Join an outbox item with the current config; None when its channel no longer exists."""
-    channel = next((c for c in config.channels if c.id == item.channel_id), None)
-    if channel is None:
-        return None
-    source = next((s for s in config.sources if s.id == item.post.source_id), None)
-    topic_names = {t.id: t.name for t in config.topics}
-    return Alert(
-        alert_id=item.alert_id,
-        chat_id=channel.chat_id,
-        post=item.post,
-        source_kind=source.kind if source else "rss",
-        topic_names=tuple(topic_names.get(t, t) for t in item.topic_ids),
-        terms=item.terms,
-    )
+class Deliverer:
+    def __init__(
+        self,
+        store: Store,
+        notifier: Notifier,
+        config: Callable[[], Config],
+        *,
+        clock: Callable[[], datetime],
+        sleep: Sleep | None = None,
+        lease_ttl: timedelta = LEASE_TTL,
+    ) -> None:
+        """`config` is read each round, so a reloaded config applies at once. `sleep`
+        replaces waiting (tests pass one that advances their clock)."""
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._sleep = sleep
+        self._lease_ttl = lease_ttl
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="postwatch-delivery")
+        self._holder = leases.new_holder()
+        self._held = False
+        self._renew_at = datetime.min.replace(tzinfo=UTC)
+        self._started = False  # the first lease of this process was taken
+        self._stopping = False
+        self._halted = False  # the last round ended early (a drain then stops)
+        self._wake = asyncio.Event()
+        self._rank: dict[int, int] = {}  # id(work) -> its place in the round's plan
+        limits = windows(config().delivery)
+        self._sender = Sender(
+            store=store,
+            notifier=notifier,
+            config=config,
+            clock=clock,
+            pacer=Pacer(*limits, enabled=notifier.paced),
+            call=self._call,
+            holder=self._holder,
+        )
+        self._planner = Planner(store, self._sender, config, clock, self._call)
+
+    @property
+    def holder(self) -> str:
+        return self._holder
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Deliver until `stop()`: the send on the wire finishes, the lease is released."""
+        try:
+            while not self._stopping:
+                try:
+                    if not await self._keep_lease():
+                        await self._pause(self._lease_ttl.total_seconds() / 4)
+                        continue
+                    deadline = self._clock().timestamp() + REFRESH
+                    if not await self._round(deadline=deadline):
+                        await self._pause(REFRESH)
+                except sa.exc.SQLAlchemyError as exc:
+                    # The database restarting or unreachable: nothing is lost, try again soon.
+                    log.error("delivery: database error, retrying in 5s: %s", _first_line(exc))
+                    await self._pause(5.0)
+                except Exception:  # a bug here must not end delivery while polls go on
+                    log.exception("delivery loop failed; starting over in 5s")
+                    self._sender.preclaimed.clear()
+                    self._held = False  # re-take the lease: that puts back what was `sending`
+                    await self._pause(5.0)
+        finally:
+            await self._release()
+
+    async def drain(self) -> DeliveryReport:
+        """Send everything pending now (alerts inside their retry backoff too: the interval
+        between one-shot runs is the backoff), then return. Network trouble, or a 429 longer
+        than MAX_INLINE_WAIT, ends the drain early; what is left waits for the next run."""
+        self._sender.one_shot = True
+        if not await self._keep_lease():
+            return DeliveryReport(skipped=True)
+        tried: set[object] = set()  # what this drain already tried: it tries each once
+        try:
+            while not self._stopping and await self._keep_lease():
+                found = await self._round(deadline=math.inf, tried=tried)
+                if not found or self._halted:
+                    break
+        finally:
+            await self._release()
+        tally = self._sender.tally
+        return DeliveryReport(
+            sent=tally.sent,
+            retrying=tally.retrying,
+            failed=tally.failed,
+            uncertain=tally.uncertain,
+            digests=tally.digests,
+            edits=tally.edits,
+        )
+
+    def stop(self) -> None:
+        """Finish the request on the wire, then return from `run`."""
+        self._stopping = True
+        self._wake.set()
+
+    def request_digest(self, channel_id: str) -> None:
+        """Send `channel_id`'s waiting alerts as a digest now (its `digest:` period came)."""
+        self._planner.requested.add(channel_id)
+        self._wake.set()
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    # --- the lease -----------------------------------------------------------------------
+
+    async def _keep_lease(self) -> bool:
+        now = self._clock()
+        if self._held and now < self._renew_at:
+            return True
+        lease = await self._call(
+            self._store.acquire_lease, self._holder, now, self._lease_ttl, leases.is_dead
+        )
+        if not lease.held:
+            if self._held or not self._started:
+                log.warning(
+                    "another postwatch process (%s) is delivering for this database; "
+                    "waiting for its lease (until %s)",
+                    lease.holder,
+                    lease.expires_at.isoformat(timespec="seconds"),
+                )
+            self._held = False
+            self._started = True
+            return False
+        if not self._held:
+            await self._taken(lease.previous, now)
+        self._held = True
+        self._renew_at = now + self._lease_ttl / 4
+        return True
+
+    async def _taken(self, previous: str | None, now: datetime) -> None:
+        if previous is not None:
+            log.info("delivery lease taken over from %s (stopped or expired)", previous)
+        resent, failed = await self._call(self._store.recover_sending, now, MAX_INTERRUPTIONS)
+        if resent:
+            log.warning(
+                "alerts %s were being sent when the last process stopped: sending again "
+                "(each may arrive twice)",
+                resent,
+            )
+        if failed:
+            log.error("alerts %s interrupted %d times: failed", failed, MAX_INTERRUPTIONS)
+        # The pacer's memory died with the previous process: what it sent within the longest
+        # window still counts against Telegram's limits.
+        chats = {c.id: c.chat_id for c in self._config().channels}
+        longest = max(w.seconds for w in windows(self._config().delivery))
+        for channel_id, at in await self._call(
+            self._store.recent_sends, now - timedelta(seconds=longest)
+        ):
+            if channel_id in chats:
+                self._sender.pacer.record(chats[channel_id], at.timestamp())
+        if not self._started:
+            for channel_id in await self._call(self._store.enable_channels):
+                log.info("channel %s: enabled again at start (it was disabled)", channel_id)
+        self._started = True
+
+    async def _release(self) -> None:
+        if self._held:
+            self._held = False
+            try:
+                await self._call(self._store.release_lease, self._holder, self._clock())
+            except sa.exc.SQLAlchemyError as exc:  # it expires by itself
+                log.warning("could not release the delivery lease: %s", _first_line(exc))
+        leases.retire(self._holder)
+
+    # --- one round -----------------------------------------------------------------------
+
+    async def _round(self, *, deadline: float, tried: set[object] | None = None) -> bool:
+        """Plan from the outbox, then send until done or `deadline`. Whether there was work."""
+        self._halted = False
+        works = await self._planner.plan(tried)
+        if not works:
+            return False
+        queues: dict[str, deque[Work]] = {}
+        for work in works:
+            queues.setdefault(work.chat, deque()).append(work)
+        # Plan order is age order (singles by alert id): among chats ready together, the one
+        # whose next unit is oldest goes. Without it the first chats of the dict would take
+        # every free slot, and the others would end up alone at the end, paced one by one.
+        self._rank = {id(work): rank for rank, work in enumerate(works)}
+        pacer = self._sender.pacer
+        while queues and not self._stopping:
+            now = self._clock().timestamp()
+            if now >= deadline:
+                break
+            # The head of each chat's queue; the soonest ready goes, the oldest on a tie.
+            chat = min(queues, key=lambda c: (pacer.ready_at(c, now), self._rank[id(queues[c][0])]))
+            ready = pacer.ready_at(chat, now)
+            if ready > now:
+                await self._pause(min(ready, deadline) - now)
+                continue
+            if not await self._keep_lease():  # renewed here too: a round can be long
+                break
+            work = queues[chat][0]
+            if tried is not None:
+                tried.update(work.keys)
+            self._sender.peek = functools.partial(self._peek, queues, work)
+            outcome = await self._sender.perform(work)
+            if outcome is Outcome.STOP:
+                self._renew_at = datetime.min.replace(tzinfo=UTC)  # look at the lease again
+                self._halted = True
+                break
+            if outcome is Outcome.DONE:
+                queues[chat].popleft()
+            if outcome is Outcome.DROP_CHAT or not queues[chat]:
+                del queues[chat]
+        if self._sender.preclaimed:  # claimed for a send that did not start after all
+            await self._call(self._store.release_claims, list(self._sender.preclaimed))
+            self._sender.preclaimed.clear()
+        return True
+
+    def _peek(self, queues: dict[str, deque[Work]], current: Work) -> Work | None:
+        """The alert unit the round takes after `current` if it may go at once, chosen the way
+        the round chooses."""
+        now = self._clock().timestamp()
+        heads = {}
+        for chat, queue in queues.items():
+            if queue[0] is not current:
+                heads[chat] = queue[0]
+            elif len(queue) > 1:
+                heads[chat] = queue[1]
+        if not heads:
+            return None
+        pacer = self._sender.pacer
+        chat = min(heads, key=lambda c: (pacer.ready_at(c, now), self._rank[id(heads[c])]))
+        after = heads[chat]
+        if pacer.ready_at(chat, now) > now or not after.alerts or after.edit or after.notice:
+            return None
+        return after
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(method, *args, **kwargs)
+        )
+
+    async def _pause(self, seconds: float) -> None:
+        if self._stopping or seconds <= 0:
+            return
+        if self._sleep is not None:
+            await self._sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()
 
 
-def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
-    """Telegram's retry_after when it gave one, else exponential backoff with jitter."""
-    if retry_after is not None:
-        return timedelta(seconds=retry_after)
-    base = min(2.0**attempts, MAX_RETRY_DELAY.total_seconds())
-    return timedelta(seconds=base * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 async def deliver_pending(
@@ -67,75 +327,15 @@ async def deliver_pending(
     *,
     clock: Callable[[], datetime],
     due_only: bool = True,
-    batch: int = 100,
+    batch: int = BATCH,
 ) -> DeliveryReport:
-    """Send pending alerts once each, oldest first.
-
-    `due_only=False` (used by `run --once`) also takes alerts still inside their retry backoff:
-    a one-shot run delivers everything pending, and the interval between runs is the backoff.
-    """
-    sent = retrying = failed = 0
-    horizon = datetime.max.replace(tzinfo=clock().tzinfo) if not due_only else None
-    tried: set[int] = set()
-    while True:
-        items = await asyncio.to_thread(store.pending_alerts, horizon or clock(), batch)
-        items = [i for i in items if i.alert_id not in tried]
-        if not items:
-            break
-        for item in items:
-            tried.add(item.alert_id)
-            outcome = await _deliver_one(store, notifier, config, item, clock)
-            if outcome == "sent":
-                sent += 1
-            elif outcome == "failed":
-                failed += 1
-            else:
-                retrying += 1
-                if outcome == "throttled":
-                    return DeliveryReport(sent, retrying, failed)
-    return DeliveryReport(sent, retrying, failed)
+    """Deliver what is pending once and return: `Deliverer.drain` for a fixed config."""
+    del due_only, batch  # kept for callers; a drain takes everything pending, due or not
+    deliverer = Deliverer(store, notifier, lambda: config, clock=clock)
+    try:
+        return await deliverer.drain()
+    finally:
+        await deliverer.aclose()
 
 
-async def _deliver_one(
-    store: Store,
-    notifier: Notifier,
-    config: Config,
-    item: OutboxItem,
-    clock: Callable[[], datetime],
-) -> str:
-    alert = resolve_alert(item, config)
-    if alert is None:
-        await asyncio.to_thread(
-            store.mark_failed,
-            item.alert_id,
-            f"channel {item.channel_id!r} is not configured",
-            clock(),
-        )
-        return "failed"
-    html = render_alert(alert, now=clock(), highlight=highlight_spans)
-    plain = render_plain(alert, now=clock())
-    for _ in range(2):
-        try:
-            message = await notifier.send(alert.chat_id, html, plain=plain)
-        except TransientDeliveryError as exc:
-            if exc.retry_after is not None and exc.retry_after <= MAX_INLINE_WAIT:
-                log.info("alert %d: throttled, waiting %.0fs", item.alert_id, exc.retry_after)
-                await asyncio.sleep(exc.retry_after)
-                continue
-            return await _retry_later(store, item, exc, clock)
-        except PermanentDeliveryError as exc:
-            log.error("alert %d to %s failed permanently: %s", item.alert_id, item.channel_id, exc)
-            await asyncio.to_thread(store.mark_failed, item.alert_id, str(exc), clock())
-            return "failed"
-        await asyncio.to_thread(store.mark_sent, item.alert_id, message.message_id, clock())
-        return "sent"
-    return await _retry_later(store, item, TransientDeliveryError("still throttled"), clock)
-
-
-async def _retry_later(
-    store: Store, item: OutboxItem, exc: TransientDeliveryError, clock: Callable[[], datetime]
-) -> str:
-    delay = retry_delay(item.attempts + 1, exc.retry_after)
-    log.warning("alert %d to %s: %s; retrying in %s", item.alert_id, item.channel_id, exc, delay)
-    await asyncio.to_thread(store.mark_retry, item.alert_id, str(exc), clock() + delay)
-    return "throttled" if exc.retry_after is not None else "retrying"
+__all__ = ["Deliverer", "DeliveryReport", "backoff", "deliver_pending"]

@@ -14,8 +14,10 @@
     ├── StoreError             the database cannot be reached or migrated
     └── DeliveryError          a notifier could not deliver an alert
         ├── TransientDeliveryError   retry later (429 with retry_after, network trouble)
-        └── PermanentDeliveryError   retrying will not help (chat gone, bot kicked)
-            └── ChatMigratedError    the group became a supergroup; carries new_chat_id
+        │   └── AmbiguousDeliveryError  the request may have reached Telegram (read timeout, ...)
+        └── PermanentDeliveryError   this message will not go as it is (400 Bad Request)
+            ├── ChatMigratedError    the group became a supergroup; carries new_chat_id
+            └── ChatUnavailableError the chat refuses every message (bot kicked, chat not found)
 
 Anything outside this tree is a bug and propagates.
 """
@@ -92,8 +94,17 @@ class TransientDeliveryError(DeliveryError):
         super().__init__(message)
 
 
+class AmbiguousDeliveryError(TransientDeliveryError):
+    """The request was sent but no answer came (read/write timeout, connection dropped): the
+    message may or may not have been posted. Telegram has no idempotency key to ask."""
+
+
 class PermanentDeliveryError(DeliveryError):
     pass
+
+
+class ChatUnavailableError(PermanentDeliveryError):
+    """The chat takes no message at all (403 kicked or blocked, 400 chat not found, no rights)."""
 
 
 class ChatMigratedError(PermanentDeliveryError):

@@ -85,6 +85,10 @@ class OutboxItem:
     terms: tuple[str, ...]  # terms that fired across the alert's topics, for highlighting
     attempts: int
     created_at: datetime
+    # Other accounts that carried the same story, e.g. "@TrumpDailyPosts (X)" (Store.request_edit)
+    also_posted_by: tuple[str, ...] = ()
+    ambiguous: int = 0  # sends that may or may not have arrived (timeouts after sending)
+    strikes: int = 0  # refusals and interrupted sends; bounded (bot.deliver)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ class Alert:
     source_kind: str
     topic_names: tuple[str, ...]
     terms: tuple[str, ...]
+    also_posted_by: tuple[str, ...] = ()  # shown as "Also posted by: ..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,9 @@ class SentMessage:
 
     message_id: int | None  # None for the console notifier
     chat_id: str
+    # Details of the answer, not the message's identity (which is the id in that chat).
+    chat_number: int | None = field(default=None, compare=False)  # the chat's numeric id
+    photo: bool = field(default=False, compare=False)  # sent as a photo: edits change the caption
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +125,60 @@ class ExportRow:
     text: str
     published_at: datetime | None
     topics: tuple[str, ...]
+    # topic id -> the query terms that fired for it, as written in the query
+    terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EditItem:
+    """A sent alert whose message is due an edit (new names for "Also posted by")."""
+
+    item: OutboxItem
+    chat_number: int  # where the message went
+    message_id: int
+    caption: bool  # sent as a photo: the caption is what gets edited
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """What delivery learned about a configured channel, for the chat id configured now."""
+
+    channel_id: str
+    config_chat: str  # the chat_id in the config these facts are about
+    chat_number: int | None = None  # resolved 64-bit chat id (after a send or a migration)
+    disabled_reason: str | None = None  # 403 / chat not found: nothing is sent until restart
+    disabled_at: datetime | None = None
+    admins_told_at: datetime | None = None
+    last_digest_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The one-deliverer-per-database lease as a claim on it left it."""
+
+    held: bool  # the claimant holds it now
+    holder: str  # who holds it
+    expires_at: datetime
+    previous: str | None = None  # the holder taken over from (expired or known dead)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCounts:
+    channel_id: str
+    sent: int = 0  # in the stats window
+    failed: int = 0  # in the stats window
+    uncertain: int = 0  # in the stats window
+    pending: int = 0  # now, whatever their age (pending or being sent)
+    oldest_pending: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStats:
+    """What `postwatch stats` reports, read in one transaction."""
+
+    since: datetime
+    latencies: tuple[float, ...]  # seconds from first seen to sent, alerts sent since `since`
+    channels: tuple[ChannelCounts, ...]
+    statuses: Mapping[str, int]  # every outbox row by status, all time
+    channel_states: tuple[ChannelState, ...] = ()

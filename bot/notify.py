@@ -3,102 +3,51 @@
 Telegram errors are translated here, at the boundary, into bot.errors:
 
     RetryAfter (429)                   → TransientDeliveryError(retry_after=seconds)
-    Forbidden (403: kicked, blocked)   → PermanentDeliveryError
-    ChatMigrated (400 + migrate_to)    → ChatMigratedError(new_chat_id), a PermanentDeliveryError
+    Forbidden (403: kicked, blocked)   → ChatUnavailableError: the chat takes nothing from us
+    ChatMigrated (400 + migrate_to)    → ChatMigratedError(new_chat_id)
     BadRequest "can't parse entities"  → resent once as plain text, then as below
-    BadRequest (chat not found, ...)   → PermanentDeliveryError: the same request fails again
+    BadRequest chat not found, no rights, thread not found → ChatUnavailableError
+    BadRequest (anything else)         → PermanentDeliveryError: this message, as it is, fails
     InvalidToken (401/404)             → TransientDeliveryError: alerts wait for a fixed token
-    TimedOut, NetworkError, other      → TransientDeliveryError
+    TimedOut on connect or pool        → TransientDeliveryError: the request never left
+    TimedOut on read or write, connection dropped after sending
+                                       → AmbiguousDeliveryError: it may have been posted
+    NetworkError (refused, 5xx answer) → TransientDeliveryError
 
 BadRequest and TimedOut are subclasses of NetworkError, so the order of the checks matters.
+Which timeout it was is read from the httpx exception python-telegram-bot chains as the cause.
 The bot token is in every request URL and in some library messages: it is scrubbed from every
 error we raise, and the library's exception is not chained (its text may hold the token).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import sys
-from typing import Any, Protocol, TextIO
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    TelegramError,
-)
-from telegram.request import HTTPXRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.config import Secret
-from bot.errors import (
-    ChatMigratedError,
-    DeliveryError,
-    PermanentDeliveryError,
-    TransientDeliveryError,
-)
 from bot.model import SentMessage
+from bot.notify_base import NO_OPTIONS, ConsoleNotifier, Notifier, Photo, SendOptions
+from bot.notify_errors import FloodAwareRequest, is_photo_refusal, translate
 
-__all__ = ["ConsoleNotifier", "Notifier", "TelegramNotifier"]
+__all__ = ["ConsoleNotifier", "Notifier", "Photo", "SendOptions", "TelegramNotifier"]
+
 
 log = logging.getLogger(__name__)
 
 _NUMERIC_CHAT_ID = re.compile(r"-?\d+")
 _ENTITY_ERROR = "can't parse entities"
-
-
-class Notifier(Protocol):
-    async def send(
-        self, chat_id: str, html: str, *, plain: str, disable_preview: bool = False
-    ) -> SentMessage:
-        """Deliver one alert; raise a DeliveryError subclass when it was not delivered."""
-        ...
-
-    async def aclose(self) -> None: ...
-
-
-class _FloodWait(TelegramError):
-    """A 429 with parameters.retry_after, raised before python-telegram-bot builds RetryAfter.
-
-    PTB 22 constructs RetryAfter through a deprecated int accessor that warns on every 429
-    (PTBDeprecationWarning, v22.2) unless PTB_TIMEDELTA is set process-wide; reading the answer
-    here keeps that global switch out of our hands and the seconds a plain float.
-    """
-
-    __slots__ = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        super().__init__(f"Flood control exceeded. Retry in {seconds:g} seconds")
-
-
-class _Request(HTTPXRequest):
-    # do_request is BaseRequest's documented extension point; TelegramErrors raised here pass
-    # through PTB's response handling unchanged.
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        code, payload = await super().do_request(*args, **kwargs)
-        if code == 429:
-            seconds = _retry_after(payload)
-            if seconds is not None:
-                raise _FloodWait(seconds)
-        return code, payload
-
-
-def _retry_after(payload: bytes) -> float | None:
-    """parameters.retry_after of a Bot API error answer (https://core.telegram.org/bots/api#responseparameters)."""
-    try:
-        answer = json.loads(payload)
-        value = answer["parameters"]["retry_after"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    return None
+_NOT_MODIFIED = "message is not modified"
+T = TypeVar("T")
+# Telegram fetches a photo URL itself before answering: give it longer than a text message.
+PHOTO_READ_TIMEOUT = 30.0
 
 
 class TelegramNotifier:
@@ -106,7 +55,12 @@ class TelegramNotifier:
 
     No `Bot.initialize()`: it only caches getMe, which sending does not need, and its
     InvalidToken message quotes the token. The HTTP client is built eagerly by HTTPXRequest.
+    postwatch never calls getUpdates (it reads no chat commands), so it never meets the 409
+    Conflict a second poller of the same token would get: the delivery lease (bot.lease) is
+    what keeps two running copies from both sending.
     """
+
+    paced = True
 
     def __init__(
         self,
@@ -121,13 +75,14 @@ class TelegramNotifier:
     ) -> None:
         self._token = token
         self._host = urlsplit(base_url).netloc
-        self._request = _Request(
+        self._request = FloodAwareRequest(
             connection_pool_size=connection_pool_size,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             write_timeout=write_timeout,
             pool_timeout=pool_timeout,
         )
+        self._photo_read_timeout = max(read_timeout, PHOTO_READ_TIMEOUT)
         # One request object for both slots: the notifier never calls getUpdates.
         self._bot = Bot(
             token.reveal(),
@@ -140,46 +95,141 @@ class TelegramNotifier:
         return f"TelegramNotifier({self._host!r})"
 
     async def send(
-        self, chat_id: str, html: str, *, plain: str, disable_preview: bool = False
+        self,
+        chat_id: str,
+        html: str,
+        *,
+        plain: str,
+        options: SendOptions = NO_OPTIONS,
+        photo: Photo | None = None,
+        disable_preview: bool = False,
     ) -> SentMessage:
+        if disable_preview:
+            options = SendOptions(True, options.silent, options.thread_id)
         target = _chat_target(chat_id)
         try:
-            try:
-                message = await self._send(target, html, ParseMode.HTML, disable_preview)
-            except BadRequest as exc:
-                if _ENTITY_ERROR not in exc.message.lower():
-                    raise
-                # Our renderer escapes everything, so this is a bug or a Telegram quirk: the
-                # alert still goes out, unformatted, rather than failing.
-                log.warning(
-                    "Telegram could not parse the HTML for chat %s (%s); sending plain text",
-                    chat_id,
-                    self._scrub(exc.message),
-                )
-                message = await self._send(target, plain, None, disable_preview)
+            if photo is not None:
+                try:
+                    message = await self._with_plain_fallback(
+                        chat_id,
+                        lambda text, mode: self._send_photo(target, photo.url, text, mode, options),
+                        photo.caption_html,
+                        photo.caption_plain,
+                    )
+                    return _sent(chat_id, message, photo=True)
+                except BadRequest as exc:
+                    if not is_photo_refusal(exc.message):
+                        raise
+                    # A 400 means nothing was posted: the alert goes as text instead.
+                    log.warning(
+                        "Telegram refused the image for chat %s (%s); sending text",
+                        chat_id,
+                        self._scrub(exc.message),
+                    )
+            message = await self._with_plain_fallback(
+                chat_id,
+                lambda text, mode: self._send_text(target, text, mode, options),
+                html,
+                plain,
+            )
         except TelegramError as exc:
-            raise self._translate(exc) from None
-        return SentMessage(message_id=message.message_id, chat_id=chat_id)
+            raise translate(exc, self._scrub(exc.message), self._host) from None
+        return _sent(chat_id, message)
+
+    async def edit(
+        self,
+        chat_id: str,
+        message_id: int,
+        html: str,
+        plain: str,
+        *,
+        caption: bool = False,
+        options: SendOptions = NO_OPTIONS,
+    ) -> None:
+        target = _chat_target(chat_id)
+
+        async def edit(text: str, mode: str | None) -> object:
+            if caption:
+                return await self._bot.edit_message_caption(
+                    chat_id=target, message_id=message_id, caption=text, parse_mode=mode
+                )
+            return await self._bot.edit_message_text(
+                text,
+                chat_id=target,
+                message_id=message_id,
+                parse_mode=mode,
+                link_preview_options=_preview(options),
+            )
+
+        try:
+            await self._with_plain_fallback(chat_id, edit, html, plain)
+        except BadRequest as exc:
+            if _NOT_MODIFIED in exc.message.lower():
+                return  # already shows this text: the edit is done
+            raise translate(exc, self._scrub(exc.message), self._host) from None
+        except TelegramError as exc:
+            raise translate(exc, self._scrub(exc.message), self._host) from None
 
     async def identity(self) -> str:
         """The bot's @username (getMe): a cheap check that the token works."""
         try:
             user = await self._bot.get_me()
         except TelegramError as exc:
-            raise self._translate(exc) from None
+            raise translate(exc, self._scrub(exc.message), self._host) from None
         return f"@{user.username}"
 
     async def aclose(self) -> None:
         await self._request.shutdown()
 
-    async def _send(
-        self, chat_id: int | str, text: str, parse_mode: str | None, disable_preview: bool
+    async def _with_plain_fallback(
+        self,
+        chat_id: str,
+        call: Callable[[str, str | None], Awaitable[T]],
+        html: str,
+        plain: str,
+    ) -> T:
+        try:
+            return await call(html, ParseMode.HTML)
+        except BadRequest as exc:
+            if _ENTITY_ERROR not in exc.message.lower():
+                raise
+            # Our renderer escapes everything, so this is a bug or a Telegram quirk: the
+            # alert still goes out, unformatted, rather than failing.
+            log.warning(
+                "Telegram could not parse the HTML for chat %s (%s); sending plain text",
+                chat_id,
+                self._scrub(exc.message),
+            )
+            return await call(plain, None)
+
+    async def _send_text(
+        self, chat_id: int | str, text: str, parse_mode: str | None, options: SendOptions
     ) -> Message:
         return await self._bot.send_message(
             chat_id=chat_id,
             text=text,
             parse_mode=parse_mode,
-            link_preview_options=LinkPreviewOptions(is_disabled=True) if disable_preview else None,
+            link_preview_options=_preview(options),
+            disable_notification=options.silent or None,
+            message_thread_id=options.thread_id,
+        )
+
+    async def _send_photo(
+        self,
+        chat_id: int | str,
+        url: str,
+        caption: str,
+        parse_mode: str | None,
+        options: SendOptions,
+    ) -> Message:
+        return await self._bot.send_photo(
+            chat_id=chat_id,
+            photo=url,
+            caption=caption,
+            parse_mode=parse_mode,
+            disable_notification=options.silent or None,
+            message_thread_id=options.thread_id,
+            read_timeout=self._photo_read_timeout,
         )
 
     def _scrub(self, text: str) -> str:
@@ -190,47 +240,17 @@ class TelegramNotifier:
             text = text.replace(form, "<token>")
         return text
 
-    def _translate(self, exc: TelegramError) -> DeliveryError:
-        detail = self._scrub(exc.message)
-        if isinstance(exc, _FloodWait):
-            return TransientDeliveryError(
-                f"Telegram flood control: retry after {exc.seconds:g}s", retry_after=exc.seconds
-            )
-        if isinstance(exc, ChatMigrated):
-            return ChatMigratedError(
-                f"the group became supergroup {exc.new_chat_id}", new_chat_id=exc.new_chat_id
-            )
-        if isinstance(exc, InvalidToken):
-            return TransientDeliveryError("Telegram rejected the bot token (telegram.token)")
-        # Before NetworkError, which BadRequest subclasses: 403 (kicked, blocked) and 400 (chat
-        # not found, message too long, ...) fail the same way on every retry.
-        if isinstance(exc, Forbidden | BadRequest):
-            return PermanentDeliveryError(f"Telegram refused the message: {detail}")
-        # TimedOut, NetworkError (5xx, refused, dropped connection) and anything else. After a
-        # timeout the message may have gone out: a retry can duplicate it, which beats losing it.
-        return TransientDeliveryError(
-            f"{type(exc).__name__} talking to Telegram at {self._host}: {detail}"
-        )
+
+def _preview(options: SendOptions) -> LinkPreviewOptions | None:
+    return LinkPreviewOptions(is_disabled=True) if options.disable_preview else None
+
+
+def _sent(chat_id: str, message: Message, *, photo: bool = False) -> SentMessage:
+    return SentMessage(
+        message_id=message.message_id, chat_id=chat_id, chat_number=message.chat.id, photo=photo
+    )
 
 
 def _chat_target(chat_id: str) -> int | str:
     """Numeric ids go as integers; @channelusername stays a string."""
     return int(chat_id) if _NUMERIC_CHAT_ID.fullmatch(chat_id) else chat_id
-
-
-class ConsoleNotifier:
-    """Prints each alert's plain text: the notifier when no token is configured, and the demo."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream  # None: sys.stdout at send time (pytest's capsys swaps it)
-
-    async def send(
-        self, chat_id: str, html: str, *, plain: str, disable_preview: bool = False
-    ) -> SentMessage:
-        stream = self._stream or sys.stdout
-        stream.write(f"{f'--- alert for {chat_id} ':-<72}\n{plain}\n\n")
-        stream.flush()
-        return SentMessage(message_id=None, chat_id=chat_id)
-
-    async def aclose(self) -> None:
-        return None

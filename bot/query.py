@@ -189,7 +189,9 @@ class _Parser:
         self.pos += 1
         if lex.kind == "(":
             closing = self.peek()
-            if closing is not None and closing.kind == ")":
+            if closing is None:  # `a AND (` ends right after the parenthesis
+                raise QueryError("unbalanced parenthesis", lex.column)
+            if closing.kind == ")":
                 raise QueryError("empty parentheses", lex.column)
             self.enter(lex)
             inner = self.parse_or()

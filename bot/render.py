@@ -8,6 +8,7 @@ An alert reads, top to bottom:
     <b>Post title</b>
     Post text, with the matched <b>terms</b> in bold…
 
+    Also posted by: @TrumpDailyPosts (X), whitehouse (rss)
     2026-03-18 14:05 UTC · <a href="https://…">Open original</a>
 
 Telegram counts its limits (4096 for a message, 1024 for a media caption) in UTF-16 code units
@@ -43,6 +44,7 @@ CAPTION_LIMIT = 1024  # sendPhoto `caption`, after entity parsing
 _MIN_LIMIT = 64
 ELLIPSIS = "…"
 _LINK_TEXT = "Open original"
+_ALSO = "Also posted by: "
 _WORD_BACKOFF = 40  # a cut mid-word moves back to a space at most this far
 # Longest run of joined code points kept whole (a ZWJ family emoji with skin tones is ~11).
 _CLUSTER_MAX = 16
@@ -83,6 +85,7 @@ class _Fields:
     author: str
     title: str
     text: str
+    also: str = ""  # "Also posted by" names, joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,7 @@ def _fields(alert: Alert) -> _Fields:
         author=post.author or "",
         title=post.title or "",
         text=post.text,
+        also=", ".join(alert.also_posted_by),
     )
 
 
@@ -159,6 +163,14 @@ def _lines(
     if body:
         yield []  # blank line
         yield from body
+    yield from _footer(fields, alert, now)
+
+
+def _footer(fields: _Fields, alert: Alert, now: datetime | None) -> Iterator[list[_Piece]]:
+    """'Also posted by' (when any), then the time and the link, after a blank line."""
+    if fields.also:
+        yield []
+        yield [_Piece(f"{_ALSO}{fields.also}")]
     footer: list[_Piece] = []
     when = alert.post.published_at or now
     if when is not None:
@@ -169,7 +181,8 @@ def _lines(
             footer.append(_Piece(" · "))
         footer.append(_Piece(_LINK_TEXT, href=url))
     if footer:
-        yield []
+        if not fields.also:
+            yield []
         yield footer
 
 
@@ -186,7 +199,7 @@ def _visible(fields: _Fields, alert: Alert, now: datetime | None, *, plain: bool
 
 
 # Shortened first to last: the post text, then what identifies it less and less.
-_TRIM_ORDER = ("text", "title", "author", "topics", "source_id", "kind")
+_TRIM_ORDER = ("text", "title", "also", "author", "topics", "source_id", "kind")
 
 
 def _fit(

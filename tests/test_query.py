@@ -147,6 +147,7 @@ def test_exclusions() -> None:
         ("(ceasefire OR truce AND Ukraine", "unbalanced parenthesis", 1),
         ("ceasefire OR (truce Ukraine", "unbalanced parenthesis", 14),
         ("ceasefire OR truce) AND Ukraine", "unbalanced parenthesis", 19),
+        ("ceasefire AND (", "unbalanced parenthesis", 15),
         ("ceasefire ()", "empty parentheses", 11),
         ('ceasefire ""', "empty phrase", 11),
         ('ceasefire "!!"', "empty phrase", 11),

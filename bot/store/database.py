@@ -16,12 +16,24 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.model import AlertIntent, ExportRow, OutboxItem, Post, SourceState, TopicMatch
-from bot.store import outbox, queries
+from bot.model import (
+    AlertIntent,
+    ExportRow,
+    OutboxItem,
+    Post,
+    SentMessage,
+    SourceState,
+    TopicMatch,
+)
+from bot.store import outbox, queries, topics
+from bot.store.delivery import DeliveryStore
 from bot.store.engine import open_engine
 
 
-class Store:
+class Store(DeliveryStore):
+    """Sources, posts and export here; the delivery side (lease, claims, edits, channel facts,
+    stats) in `DeliveryStore`."""
+
     def __init__(self, engine: Engine) -> None:
         """Use `Store.open`; this takes an engine that is already migrated."""
         self._engine = engine
@@ -88,8 +100,7 @@ class Store:
             return outbox.pending_alerts(session, now, limit)
 
     def mark_sent(self, alert_id: int, message_id: int | None, sent_at: datetime) -> None:
-        with self._transaction() as session:
-            outbox.mark_sent(session, alert_id, message_id, sent_at)
+        self.record_sent([alert_id], SentMessage(message_id, ""), sent_at)
 
     def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
         """Count a failed attempt; the alert stays pending until `next_attempt_at`."""
@@ -111,3 +122,14 @@ class Store:
         """Stream stored posts oldest first; holds one connection until exhausted or closed."""
         with self._transaction() as session:
             yield from queries.export_rows(session, since, topic_id)
+
+    def recent_posts(self, since: datetime) -> Iterator[tuple[Post, datetime]]:
+        """Stream posts published (else first seen) at or after `since`, newest first, each
+        with that time; holds one connection until exhausted or closed."""
+        with self._transaction() as session:
+            yield from topics.recent_posts(session, since)
+
+    def topic_match_counts(self, windows: Sequence[datetime]) -> dict[str, tuple[int, ...]]:
+        """topic id -> its stored matches whose post time is at or after each of `windows`."""
+        with self._transaction() as session:
+            return topics.match_counts(session, windows)

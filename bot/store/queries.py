@@ -148,8 +148,9 @@ def export_rows(
         )
     result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
     for batch in result.partitions():
-        topics = topics_by_post(session, [row.id for row in batch])
+        terms = terms_by_post(session, [row.id for row in batch])
         for row in batch:
+            fired = terms.get(row.id, {})
             yield ExportRow(
                 source=row.source_id,
                 id=row.post_id,
@@ -158,15 +159,19 @@ def export_rows(
                 title=row.title,
                 text=row.text,
                 published_at=row.published_at,
-                topics=tuple(topics.get(row.id, ())),
+                topics=tuple(fired),
+                terms=fired,
             )
 
 
-def topics_by_post(session: Session, post_pks: Sequence[int]) -> dict[int, list[str]]:
-    topics: dict[int, list[str]] = {}
+def terms_by_post(
+    session: Session, post_pks: Sequence[int]
+) -> dict[int, dict[str, tuple[str, ...]]]:
+    """post pk -> {topic id: terms that fired}, topics in id order."""
+    terms: dict[int, dict[str, tuple[str, ...]]] = {}
     for row in match_rows(session, post_pks):
-        topics.setdefault(row.post_pk, []).append(row.topic_id)
-    return topics
+        terms.setdefault(row.post_pk, {})[row.topic_id] = tuple(row.terms)
+    return terms
 
 
 def match_rows(session: Session, post_pks: Sequence[int]) -> Iterable[sa.Row[Any]]:

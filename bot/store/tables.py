@@ -72,6 +72,11 @@ def _json(default: Any) -> Any:
     return Field(default_factory=default, sa_type=sa.JSON, nullable=False)
 
 
+def _count() -> Any:
+    # A server default so the migration can add the column to existing rows.
+    return Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
+
+
 class SourceStateRow(_Table, table=True):
     __tablename__ = "source_state"
 
@@ -122,6 +127,7 @@ class OutboxRow(_Table, table=True):
         sa.UniqueConstraint("post_pk", "channel_id"),
         sa.Index(None, "status", "next_attempt_at"),
     )
+    # Status: pending → sending → sent, or failed / uncertain (bot.store.outbox explains each).
 
     id: int | None = Field(default=None, primary_key=True)
     post_pk: int = Field(foreign_key="post.id", nullable=False, ondelete="CASCADE")
@@ -138,9 +144,52 @@ class OutboxRow(_Table, table=True):
     sent_at: datetime | None = _when()
     # Bot API integers may need up to 52 bits (chat ids do); BIGINT spares a later migration.
     message_id: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
+    # Added by 0002_delivery.
+    ambiguous: int = _count()  # sends that may have arrived unanswered (read timeouts)
+    strikes: int = _count()  # refusals and interrupted sends; bounded
+    sending_at: datetime | None = _when()  # when the send now on the wire started
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)  # sent to
+    delivered_as: str | None = _text()  # message | photo | digest
+    latency_ms: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
+    also_posted_by: list[str] = Field(
+        default_factory=list,
+        sa_type=sa.JSON,
+        nullable=False,
+        sa_column_kwargs={"server_default": "[]"},
+    )
+    edit_due_at: datetime | None = _when(index=True)
+    edited_at: datetime | None = _when()
+
+
+class ChannelRow(_Table, table=True):
+    """What delivery learned about a configured channel (0002_delivery). Facts hold for the
+    chat id configured when they were learned; a changed config starts the row afresh."""
+
+    __tablename__ = "channel"
+
+    channel_id: str = Field(sa_type=sa.Text, primary_key=True)
+    config_chat: str = Field(sa_type=sa.Text, nullable=False)
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
+    disabled_reason: str | None = _text()
+    disabled_at: datetime | None = _when()
+    admins_told_at: datetime | None = _when()
+    last_digest_at: datetime | None = _when()
+
+
+class LeaseRow(_Table, table=True):
+    """One row per lease; "delivery" makes one process per database the sender (0002)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(sa_type=sa.Text, primary_key=True)
+    holder: str = Field(sa_type=sa.Text, nullable=False)
+    acquired_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
 
 
 SOURCE_STATE: sa.Table = SourceStateRow.__table__  # type: ignore[attr-defined]
 POST: sa.Table = PostRow.__table__  # type: ignore[attr-defined]
 MATCH: sa.Table = MatchRow.__table__  # type: ignore[attr-defined]
 OUTBOX: sa.Table = OutboxRow.__table__  # type: ignore[attr-defined]
+CHANNEL: sa.Table = ChannelRow.__table__  # type: ignore[attr-defined]
+LEASE: sa.Table = LeaseRow.__table__  # type: ignore[attr-defined]
