@@ -26,6 +26,7 @@ import html
 import random
 import re
 import sys
+import tempfile
 import time
 import unicodedata
 from collections import Counter, deque
@@ -37,8 +38,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bot` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.model import Post
-from bot.stories import MemoryStoryIndex, fingerprint, relay_normalize
+import sqlalchemy as sa
+
+from bot.model import Post, SourceState
+from bot.store import Store
+from bot.store.tables import POST, STORY_KEY
+from bot.stories import MemoryStoryIndex, StoryFingerprint, fingerprint, relay_normalize
 from bot.text import words
 
 SEED = 20260318
@@ -47,7 +52,9 @@ COPY_SHARE = 0.15
 NEGATIVE_SHARE = 0.10
 SWEEP = (0.5, 0.6, 0.7, 0.8)
 SWEEP_POSTS = 5_000
+STORED = (10_000, 100_000)
 PROBES = 2_000  # posts assigned, and timed, after the index is filled
+POLL_POSTS = 20  # posts per save_poll in the store measurement: a busy feed's poll
 T0 = datetime(2026, 3, 18, tzinfo=UTC)
 
 # Structural slots (clause shapes, verbs) are drawn from a sentence's skeleton seed and fill
@@ -568,12 +575,14 @@ def _quality(results: list[dict[str, object]]) -> None:
 
 def _throughput(results: list[dict[str, object]], indexed: int) -> None:
     """Assignment with `indexed` posts already stored, all within the window. They are recorded
-    directly, each its own story: the rows are what a lookup sees, not how they were decided."""
+    directly, each its own story: the rows are what a lookup sees, not how they were decided.
+    In memory (the algorithm), then through the store on SQLite (what `postwatch run` does)."""
     items = build_labelled(random.Random(SEED + indexed), indexed + PROBES)
+    fps = [fingerprint(item.post) for item in items[:indexed]]
     index = MemoryStoryIndex(window=timedelta(days=60))
     exact = _exact_assign(_simple)
-    for n, item in enumerate(items[:indexed]):
-        index.record(fingerprint(item.post), n + 1, item.at)
+    for n, (item, fp) in enumerate(zip(items, fps, strict=False)):
+        index.record(fp, n + 1, item.at)
         exact(item.post, item.at)
     probe = items[indexed:]
     started = time.perf_counter()
@@ -584,26 +593,88 @@ def _throughput(results: list[dict[str, object]], indexed: int) -> None:
     for item in probe:
         exact(item.post, item.at)
     base = len(probe) / (time.perf_counter() - started)
+    stored = _store_rate(items[:indexed], fps, probe)
     print(
-        f"  {indexed:,} posts indexed ({len(index):,} key rows): {ours:,.0f} posts/s, "
+        f"  {indexed:,} posts indexed ({len(index):,} key rows): {ours:,.0f} posts/s in memory, "
+        f"{stored:,.0f} posts/s through the store (SQLite, polls of {POLL_POSTS}), "
         f"exact hash {base:,.0f} posts/s"
+    )
+    name = f"{indexed // 1000}k posts indexed (vs exact hash)"
+    results.append(
+        {"name": f"stories: assign, {name}", "value": ours, "unit": "posts/s", "baseline": base}
     )
     results.append(
         {
-            "name": f"stories: assign, {indexed // 1000}k posts indexed (vs exact hash)",
-            "value": ours,
+            "name": f"stories: store+assign SQLite, {name}",
+            "value": stored,
             "unit": "posts/s",
             "baseline": base,
         }
     )
 
 
+def _store_rate(
+    stored: list[Labelled], fps: list[StoryFingerprint], probe: list[Labelled]
+) -> float:
+    """Posts/s that `Store.save_poll` stores and assigns, in polls of POLL_POSTS, with `stored`
+    already in the database and its index (written directly: filling through save_poll would
+    take minutes and measure nothing more)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        store = Store.open(url)
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.insert(POST),
+                    [
+                        {
+                            "id": n,
+                            "source_id": item.post.source_id,
+                            "post_id": item.post.post_id,
+                            "text": item.post.text,
+                            "url": item.post.url,
+                            "seen_at": item.at,
+                            "story_id": n,
+                        }
+                        for n, item in enumerate(stored, 1)
+                    ],
+                )
+                connection.execute(
+                    sa.insert(STORY_KEY),
+                    [
+                        {"key": key, "seen_at": item.at, "post_pk": n, "story_id": n}
+                        for n, (item, fp) in enumerate(zip(stored, fps, strict=True), 1)
+                        for key in fp.keys
+                    ],
+                )
+            started = time.perf_counter()
+            for at in range(0, len(probe), POLL_POSTS):
+                polled = probe[at : at + POLL_POSTS]
+                store.save_poll(
+                    SourceState("bench", baseline_done=True),
+                    [item.post for item in polled],
+                    {},
+                    [],
+                    polled[-1].at,
+                    story_window=timedelta(days=60),
+                )
+            return len(probe) / (time.perf_counter() - started)
+        finally:
+            engine.dispose()
+            store.close()
+
+
 def run(results: list[dict[str, object]]) -> None:
     _quality(results)
-    for indexed in (10_000, 100_000):
+    for indexed in STORED:
         _throughput(results, indexed)
 
 
 if __name__ == "__main__":
+    if sys.argv[1:]:  # e.g. 10000: only that throughput row, no quality measurement
+        STORED = tuple(int(arg) for arg in sys.argv[1:])
+        _throughput([], STORED[0])
+        sys.exit(0)
     rows: list[dict[str, object]] = []
     run(rows)

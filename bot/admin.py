@@ -20,6 +20,7 @@ EXPORT_FIELDS = (
     "published_at",
     "topics",
     "terms",
+    "story",
 )
 
 
@@ -34,6 +35,7 @@ def _record(row: ExportRow) -> dict[str, object]:
         "published_at": row.published_at.isoformat() if row.published_at else None,
         "topics": list(row.topics),
         "terms": {topic: list(terms) for topic, terms in row.terms.items()},
+        "story": row.story,
     }
 
 

@@ -47,6 +47,7 @@ class Runtime:
                 http=self.http,
                 watchlist=self.watchlist,
                 channels=self.config.channels,
+                stories=self.config.stories,
                 clock=self.clock,
             )
 

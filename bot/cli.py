@@ -72,7 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument(
         "--since", type=parse_window, default="24h", help="window to report (default 24h)"
     )
+    stories = commands.add_parser(
+        "stories", help="recent stories with the posts and sources that carried each"
+    )
+    stories.add_argument(
+        "--since",
+        type=parse_since_or_window,
+        default="7d",
+        help="stories first seen since an ISO date, or within a span like 24h (default 7d)",
+    )
+    stories.add_argument("--topic", help="only stories one of whose posts matched this topic id")
+    stories.add_argument(
+        "--min-posts", type=parse_limit, default=1, help="only stories carried this many times"
+    )
+    stories.add_argument(
+        "--limit", type=parse_limit, default=50, help="stories to print, newest first (default 50)"
+    )
+    stories.add_argument("--format", choices=("text", "jsonl"), default="text")
     return parser
+
+
+def parse_since_or_window(value: str) -> datetime | timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError:
+        return parse_since(value)
 
 
 def parse_since(value: str) -> datetime:
@@ -116,6 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"postwatch: cannot open the database: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
+    except BrokenPipeError:
+        # `postwatch export | head`: the reader has what it wanted. Point stdout at /dev/null
+        # so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _command(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -128,6 +157,8 @@ def _command(config: Config, args: argparse.Namespace, env: dict[str, str]) -> i
         return _topics(config, args, env)
     if args.command == "stats":
         return _stats(config, args.since)
+    if args.command == "stories":
+        return _stories(config, args)
     path = resolve_config_path(args.config, env)  # SIGHUP reads this file again
     return asyncio.run(_run(config, once=args.once, reload=lambda: load_config(path, env)))
 
@@ -167,6 +198,27 @@ def _stats(config: Config, window: timedelta) -> int:
         store.close()
     for line in format_stats(stats, now, [c.id for c in config.channels]):
         print(line)
+    return EXIT_OK
+
+
+def _stories(config: Config, args: argparse.Namespace) -> int:
+    from bot.store import Store
+    from bot.stories_cmd import list_stories
+
+    since = args.since if isinstance(args.since, datetime) else datetime.now(UTC) - args.since
+    store = Store.open(config.database_url)
+    try:
+        list_stories(
+            store,
+            since=since,
+            topic_id=args.topic,
+            min_posts=args.min_posts,
+            limit=args.limit,
+            fmt="jsonl" if args.format == "jsonl" else "text",
+            out=sys.stdout,
+        )
+    finally:
+        store.close()
     return EXIT_OK
 
 

@@ -97,6 +97,15 @@ class RateLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySettings:
+    # A post joins a story whose posts were first seen within this span; older ones start anew.
+    window: timedelta = timedelta(hours=72)
+    # How much of its text a post must share with a stored one (word 3-grams, 0 to 1) to join
+    # its story; bot.stories_match has the measurements behind the default.
+    threshold: float = 0.6
+
+
+@dataclass(frozen=True, slots=True)
 class DeliverySettings:
     # More pending alerts than this in one channel are sent as one digest message.
     burst: int = 10
@@ -138,6 +147,7 @@ class Config:
     sources: tuple[SourceConfig, ...]
     topics: tuple[TopicConfig, ...]
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    stories: StorySettings = field(default_factory=StorySettings)
 
     def __repr__(self) -> str:
         # The database URL may carry a password; the token is a Secret and masks itself.

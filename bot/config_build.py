@@ -17,6 +17,7 @@ from bot.config import (
     Defaults,
     NetworkSettings,
     Secret,
+    StorySettings,
     TelegramSettings,
     TopicConfig,
 )
@@ -34,6 +35,7 @@ TOP_KEYS = (
     "network",
     "defaults",
     "delivery",
+    "stories",
     "channels",
     "sources",
     "topics",
@@ -64,13 +66,16 @@ def build_config(document: object, env: Mapping[str, str]) -> Config:
     delivery = build_delivery(
         _subsection(root, "delivery", ", ".join(f"{k}:" for k in DELIVERY_KEYS))
     )
+    stories = _stories(_subsection(root, "stories", "window:, threshold:"))
     sources, source_ids = build_sources(root, defaults)
     topics, topic_ids = _topics(root, source_ids)
     channels = _channels(root, topic_ids)
     if problems:
         password = urlsplit(database_url).password if "://" in database_url else None
         raise ConfigError(_scrub(problems, (telegram.token.reveal(), password or "")))
-    return Config(database_url, telegram, network, defaults, channels, sources, topics, delivery)
+    return Config(
+        database_url, telegram, network, defaults, channels, sources, topics, delivery, stories
+    )
 
 
 def _substitute(value: object, path: str, env: Mapping[str, str], problems: list[str]) -> object:
@@ -117,6 +122,16 @@ def _subsection(root: Section, key: str, shape: str) -> Section:
     value = root.data.get(key)
     section = None if value is None else Section.of(value, key, root.problems, shape)
     return section or Section({}, key, root.problems)
+
+
+def _stories(section: Section) -> StorySettings:
+    d = StorySettings()
+    section.check_keys(("window", "threshold"))
+    return StorySettings(
+        window=section.duration("window", d.window, timedelta(minutes=1), timedelta(days=30)),
+        # The bench measured 0.4 to 0.8 (bot.stories_match); far outside is a typo, not a choice.
+        threshold=section.fraction("threshold", d.threshold, 0.3, 1.0),
+    )
 
 
 def _database_url(root: Section) -> str:

@@ -4,6 +4,7 @@ why) and return a fallback, so one pass over the file finds every problem.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping
 from datetime import timedelta
 
@@ -110,6 +111,20 @@ class Section:
             self.problem(key, f"{value} is out of range (expected {low} to {high})")
             return default
         return value
+
+    def fraction(self, key: str, default: float, low: float, high: float) -> float:
+        value = self.data.get(key)
+        if value is None or value is REPORTED:
+            return default
+        if isinstance(value, str) and re.fullmatch(r"\s*\d*\.?\d+\s*", value):
+            value = float(value)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            self.problem(key, f"expected a number such as 0.6, got {describe(value)}")
+            return default
+        if not low <= value <= high:
+            self.problem(key, f"{value} is out of range (expected {low} to {high})")
+            return default
+        return float(value)
 
     def duration(
         self, key: str, default: timedelta, low: timedelta, high: timedelta | None = None

@@ -6,7 +6,8 @@
 
 Guarantees (README, "Delivery guarantees"):
 - One process delivers per database: a lease row, renewed, taken over on expiry or when its
-  holder is known dead (bot.lease). Alerts are claimed (`sending`) only while holding it.
+  holder is known dead (bot.lease, bot.deliver_lease). Alerts are claimed (`sending`) only
+  while holding it.
 - An alert is `sending` before its request leaves and `sent` only after Telegram answered, so
   a crash leaves at most the alert on the wire unknown; it is sent again at the next start
   (at least once; at most that one alert twice per crash). One request is on the wire at a time.
@@ -31,13 +32,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot import lease as leases
 from bot.config import Config
+from bot.deliver_lease import LEASE_TTL, LeaseKeeper, first_line
 from bot.deliver_plan import Outcome, Work, backoff
 from bot.deliver_planner import BATCH, Planner, windows
 from bot.deliver_send import Sender
@@ -47,9 +48,6 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-# Longer than the slowest send (connect + write + a photo's read timeout); renewed every quarter.
-LEASE_TTL = timedelta(seconds=60)
-MAX_INTERRUPTIONS = 5  # an alert interrupted by this many crashes is failed, not resent
 REFRESH = 1.0  # seconds between looks at the outbox for new alerts, edits and digests
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -82,31 +80,27 @@ class Deliverer:
         self._config = config
         self._clock = clock
         self._sleep = sleep
-        self._lease_ttl = lease_ttl
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="postwatch-delivery")
-        self._holder = leases.new_holder()
-        self._held = False
-        self._renew_at = datetime.min.replace(tzinfo=UTC)
-        self._started = False  # the first lease of this process was taken
         self._stopping = False
         self._halted = False  # the last round ended early (a drain then stops)
         self._wake = asyncio.Event()
         self._rank: dict[int, int] = {}  # id(work) -> its place in the round's plan
-        limits = windows(config().delivery)
+        pacer = Pacer(*windows(config().delivery), enabled=notifier.paced)
+        self._lease = LeaseKeeper(store, config, clock, self._call, pacer, ttl=lease_ttl)
         self._sender = Sender(
             store=store,
             notifier=notifier,
             config=config,
             clock=clock,
-            pacer=Pacer(*limits, enabled=notifier.paced),
+            pacer=pacer,
             call=self._call,
-            holder=self._holder,
+            holder=self._lease.holder,
         )
         self._planner = Planner(store, self._sender, config, clock, self._call)
 
     @property
     def holder(self) -> str:
-        return self._holder
+        return self._lease.holder
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -115,39 +109,39 @@ class Deliverer:
         try:
             while not self._stopping:
                 try:
-                    if not await self._keep_lease():
-                        await self._pause(self._lease_ttl.total_seconds() / 4)
+                    if not await self._lease.keep():
+                        await self._pause(self._lease.ttl.total_seconds() / 4)
                         continue
                     deadline = self._clock().timestamp() + REFRESH
                     if not await self._round(deadline=deadline):
                         await self._pause(REFRESH)
                 except sa.exc.SQLAlchemyError as exc:
                     # The database restarting or unreachable: nothing is lost, try again soon.
-                    log.error("delivery: database error, retrying in 5s: %s", _first_line(exc))
+                    log.error("delivery: database error, retrying in 5s: %s", first_line(exc))
                     await self._pause(5.0)
                 except Exception:  # a bug here must not end delivery while polls go on
                     log.exception("delivery loop failed; starting over in 5s")
                     self._sender.preclaimed.clear()
-                    self._held = False  # re-take the lease: that puts back what was `sending`
+                    self._lease.held = False  # re-take it: that puts back what was `sending`
                     await self._pause(5.0)
         finally:
-            await self._release()
+            await self._lease.release()
 
     async def drain(self) -> DeliveryReport:
         """Send everything pending now (alerts inside their retry backoff too: the interval
         between one-shot runs is the backoff), then return. Network trouble, or a 429 longer
         than MAX_INLINE_WAIT, ends the drain early; what is left waits for the next run."""
         self._sender.one_shot = True
-        if not await self._keep_lease():
+        if not await self._lease.keep():
             return DeliveryReport(skipped=True)
         tried: set[object] = set()  # what this drain already tried: it tries each once
         try:
-            while not self._stopping and await self._keep_lease():
+            while not self._stopping and await self._lease.keep():
                 found = await self._round(deadline=math.inf, tried=tried)
                 if not found or self._halted:
                     break
         finally:
-            await self._release()
+            await self._lease.release()
         tally = self._sender.tally
         return DeliveryReport(
             sent=tally.sent,
@@ -170,67 +164,6 @@ class Deliverer:
 
     async def aclose(self) -> None:
         self._executor.shutdown(wait=True)
-
-    # --- the lease -----------------------------------------------------------------------
-
-    async def _keep_lease(self) -> bool:
-        now = self._clock()
-        if self._held and now < self._renew_at:
-            return True
-        lease = await self._call(
-            self._store.acquire_lease, self._holder, now, self._lease_ttl, leases.is_dead
-        )
-        if not lease.held:
-            if self._held or not self._started:
-                log.warning(
-                    "another postwatch process (%s) is delivering for this database; "
-                    "waiting for its lease (until %s)",
-                    lease.holder,
-                    lease.expires_at.isoformat(timespec="seconds"),
-                )
-            self._held = False
-            self._started = True
-            return False
-        if not self._held:
-            await self._taken(lease.previous, now)
-        self._held = True
-        self._renew_at = now + self._lease_ttl / 4
-        return True
-
-    async def _taken(self, previous: str | None, now: datetime) -> None:
-        if previous is not None:
-            log.info("delivery lease taken over from %s (stopped or expired)", previous)
-        resent, failed = await self._call(self._store.recover_sending, now, MAX_INTERRUPTIONS)
-        if resent:
-            log.warning(
-                "alerts %s were being sent when the last process stopped: sending again "
-                "(each may arrive twice)",
-                resent,
-            )
-        if failed:
-            log.error("alerts %s interrupted %d times: failed", failed, MAX_INTERRUPTIONS)
-        # The pacer's memory died with the previous process: what it sent within the longest
-        # window still counts against Telegram's limits.
-        chats = {c.id: c.chat_id for c in self._config().channels}
-        longest = max(w.seconds for w in windows(self._config().delivery))
-        for channel_id, at in await self._call(
-            self._store.recent_sends, now - timedelta(seconds=longest)
-        ):
-            if channel_id in chats:
-                self._sender.pacer.record(chats[channel_id], at.timestamp())
-        if not self._started:
-            for channel_id in await self._call(self._store.enable_channels):
-                log.info("channel %s: enabled again at start (it was disabled)", channel_id)
-        self._started = True
-
-    async def _release(self) -> None:
-        if self._held:
-            self._held = False
-            try:
-                await self._call(self._store.release_lease, self._holder, self._clock())
-            except sa.exc.SQLAlchemyError as exc:  # it expires by itself
-                log.warning("could not release the delivery lease: %s", _first_line(exc))
-        leases.retire(self._holder)
 
     # --- one round -----------------------------------------------------------------------
 
@@ -258,7 +191,7 @@ class Deliverer:
             if ready > now:
                 await self._pause(min(ready, deadline) - now)
                 continue
-            if not await self._keep_lease():  # renewed here too: a round can be long
+            if not await self._lease.keep():  # renewed here too: a round can be long
                 break
             work = queues[chat][0]
             if tried is not None:
@@ -266,7 +199,7 @@ class Deliverer:
             self._sender.peek = functools.partial(self._peek, queues, work)
             outcome = await self._sender.perform(work)
             if outcome is Outcome.STOP:
-                self._renew_at = datetime.min.replace(tzinfo=UTC)  # look at the lease again
+                self._lease.recheck()
                 self._halted = True
                 break
             if outcome is Outcome.DONE:
@@ -314,10 +247,6 @@ class Deliverer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 async def deliver_pending(

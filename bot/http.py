@@ -6,7 +6,8 @@ shared/MEASURED.md), one shared connection pool with keep-alive. Each `get`:
 - refuses private addresses (bot.netguard) on IP-literal hosts and, through the resolver, on
   every address a hostname resolves to; redirects are followed by hand so each hop is checked;
 - sends a User-Agent naming postwatch and the conditional-GET validators (RFC 9110 13.1);
-- caps the body while it streams, counting decoded bytes, so a gzip bomb stops at the cap;
+- caps the body while it streams, counting decoded bytes, so a gzip bomb stops at the cap
+  (bot.http_body);
 - runs under one deadline covering every hop and the body, so a dribbling server cannot hold a poll;
 - turns 429/503 Retry-After into `HttpStatusError.retry_after`, and every httpx/aiohttp error into
   bot.errors. Messages name host and path only: query strings may carry credentials.
@@ -16,8 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,19 +32,12 @@ from aiohttp.abc import AbstractResolver
 from httpx_aiohttp import AiohttpTransport
 
 from bot.config import NetworkSettings
-from bot.errors import (
-    FetchTimeoutError,
-    HttpStatusError,
-    ResponseTooLargeError,
-    TransportError,
-)
+from bot.errors import FetchTimeoutError, HttpStatusError, TransportError
+from bot.http_body import ACCEPT_ENCODING, read_body
 from bot.netguard import AddressPolicy, GuardedResolver, check_literal_host, is_public_address
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})  # RFC 9110 15.4
 _RETRY_AFTER_STATUSES = frozenset({429, 503})  # RFC 6585 4, RFC 9110 15.6.4
-# Only codings _Inflater can decode with bounded output; br/zstd would need their own limits.
-_ACCEPT_ENCODING = "gzip, deflate"
-_PIECE = 64 * 1024  # most decoded bytes produced per decompress call
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +92,7 @@ class HttpClient:
             # aiohttp needs a running loop: the transport builds the session on first use.
             transport=transport or AiohttpTransport(client=self._new_session),
             timeout=self._deadline,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
             trust_env=False,
             # Polling is stateless: a cookie one feed sets must not follow later requests.
@@ -185,42 +178,15 @@ class HttpClient:
             if status in _RETRY_AFTER_STATUSES:
                 retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
             raise HttpStatusError(status, _where(target), retry_after=retry_after)
-        # RFC 9110 15.4.5: a 304 has no content.
-        body = b"" if status == 304 else await self._read_body(target, response)
+        body = b""  # RFC 9110 15.4.5: a 304 has no content.
+        if status != 304:
+            body = await read_body(response, self._settings.max_bytes, _where(target))
         return HttpResponse(
             url=str(target),
             status=status,
             headers={name.lower(): value for name, value in response.headers.items()},
             body=body,
         )
-
-    async def _read_body(self, target: httpx.URL, response: httpx.Response) -> bytes:
-        limit = self._settings.max_bytes
-        too_large = f"{_where(target)} is larger than the {limit}-byte limit"
-        declared = response.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise ResponseTooLargeError(f"{too_large} (Content-Length {declared})")
-        if response.is_stream_consumed:
-            # A mock transport's response arrives already read (and decoded) by httpx.
-            if len(response.content) > limit:
-                raise ResponseTooLargeError(too_large)
-            return response.content
-        coding = response.headers.get("content-encoding", "")
-        decoder = _decoder_for(coding, target)
-        parts: list[bytes] = []
-        raw = size = 0
-        try:
-            async for chunk in response.aiter_raw():
-                # The raw count bounds a compressed stream that decodes to (almost) nothing.
-                raw += len(chunk)
-                for piece in decoder.feed(chunk):
-                    size += len(piece)
-                    if size > limit or raw > limit:
-                        raise ResponseTooLargeError(too_large)
-                    parts.append(piece)
-        except zlib.error as exc:
-            raise TransportError(f"corrupt {coding} body from {_where(target)}") from exc
-        return b"".join(parts)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -257,54 +223,6 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:  # the asctime form carries no zone; HTTP dates are GMT (RFC 9110 5.6.7)
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
-
-
-class _Identity:
-    def feed(self, data: bytes) -> Iterable[bytes]:
-        return (data,)
-
-
-class _Inflater:
-    """gzip/deflate with bounded output: no single call can expand a chunk into gigabytes."""
-
-    def __init__(self, coding: str) -> None:
-        self._deflate = coding == "deflate"
-        self._head = b""
-        # gzip: 32 + MAX_WBITS also accepts a zlib stream sent under the gzip label.
-        self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._deflate:
-            # RFC 9110 8.4.1.2 says zlib-wrapped (RFC 1950), yet some servers send raw deflate.
-            data = self._head = self._head + data
-            if len(data) < 2:
-                return
-            self._deflate = False
-            wbits = zlib.MAX_WBITS if _zlib_header(data) else -zlib.MAX_WBITS
-            self._inflate = zlib.decompressobj(wbits)
-        while not self._inflate.eof:
-            piece = self._inflate.decompress(data, _PIECE)
-            data = self._inflate.unconsumed_tail
-            if piece:
-                yield piece
-            if not data and len(piece) < _PIECE:  # a full piece may leave output in zlib
-                return
-
-
-def _zlib_header(data: bytes) -> bool:
-    """RFC 1950 2.2: method 8 (deflate) and a header that is a multiple of 31."""
-    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-
-
-def _decoder_for(content_encoding: str, target: httpx.URL) -> _Identity | _Inflater:
-    codings = [c.strip().lower() for c in content_encoding.split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
-        return _Identity()
-    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
-        return _Inflater(codings[0])
-    # Stacked codings multiply a bomb's ratio; we never asked for them (Accept-Encoding).
-    raise TransportError(f"unsupported Content-Encoding {content_encoding!r} from {_where(target)}")
 
 
 def _parse_url(url: str, params: Mapping[str, str] | None) -> httpx.URL:

@@ -21,6 +21,9 @@ from typing import TextIO
 REDACTED = "<redacted>"
 # Their request URLs carry the bot token; APScheduler logs every job run at INFO.
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
+# Alembic logs its plugins, dialect and migration steps at INFO whenever a database opens:
+# shown at DEBUG only.
+DEBUG_ONLY_LOGGERS = ("alembic",)
 # `bot<id>:<secret>` in Bot API URLs (core.telegram.org/bots/api#making-requests), `:` possibly
 # percent-encoded; and bare token-shaped strings (a bot id, then a secret of 35 characters).
 _TOKEN_IN_URL = re.compile(r"bot\d+(?::|%3A)[A-Za-z0-9_-]+", re.IGNORECASE)
@@ -140,5 +143,8 @@ def setup_logging(
     handler.setFormatter(JsonFormatter(redact) if json else TextFormatter(redact))
     root.addHandler(handler)
     root.setLevel(threshold)
+    quiet = max(logging.WARNING, threshold)
     for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, threshold))
+        logging.getLogger(name).setLevel(quiet)
+    for name in DEBUG_ONLY_LOGGERS:
+        logging.getLogger(name).setLevel(threshold if threshold <= logging.DEBUG else quiet)

@@ -75,6 +75,16 @@ class AlertIntent:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedPoll:
+    """What one poll stored: the new posts (input order), the alerts created, and how many
+    existing alerts gained an "Also posted by" name from a copy of their story."""
+
+    posts: list[Post]
+    alerts: int = 0
+    joined: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     """A pending outbox row as the store returns it, joined with its post and matched terms."""
 
@@ -127,6 +137,24 @@ class ExportRow:
     topics: tuple[str, ...]
     # topic id -> the query terms that fired for it, as written in the query
     terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    story: int | None = None  # the story's id: the database id of the post that started it
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    """One post of a story, when postwatch first saw it, and the topics it matched."""
+
+    post: Post
+    seen_at: datetime
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StorySummary:
+    """A story as `postwatch stories` lists it: its posts in the order they were seen."""
+
+    story_id: int
+    members: tuple[StoryMember, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
-from bot.config import ChannelConfig, SourceConfig
+from bot.config import ChannelConfig, SourceConfig, StorySettings
 from bot.errors import SourceError
 from bot.http import HttpClient
 from bot.matcher import Watchlist
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # A failing source backs off exponentially from its own interval, up to this ceiling.
 MAX_BACKOFF = timedelta(hours=6)
 MAX_POST_ID = 512
+DEFAULT_STORIES = StorySettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class PollReport:
     fetched: int = 0
     stored: int = 0
     alerts: int = 0
+    joined: int = 0  # copies of already-alerted stories, added to those alerts' names
     not_modified: bool = False
     skipped: bool = False  # waiting out Retry-After or backoff
     error: str | None = None
@@ -47,6 +50,7 @@ async def poll_source(
     watchlist: Watchlist,
     channels: Sequence[ChannelConfig],
     clock: Callable[[], datetime],
+    stories: StorySettings = DEFAULT_STORIES,
 ) -> PollReport:
     """Poll `source` once. A SourceError is recorded on the source and reported, never raised."""
     now = clock()
@@ -79,19 +83,35 @@ async def poll_source(
     alerts = route_alerts(
         fresh, matches, channels, now=now, max_age=source.max_age, baseline=baseline
     )
-    inserted = await asyncio.to_thread(store.save_poll, next_state, fresh, matches, alerts, now)
-    inserted_keys = {p.key for p in inserted}
-    alert_count = sum(1 for a in alerts if (a.source_id, a.post_id) in inserted_keys)
-    if inserted:
+    saved = await asyncio.to_thread(
+        partial(
+            store.save_poll,
+            story_window=stories.window,
+            story_threshold=stories.threshold,
+        ),
+        next_state,
+        fresh,
+        matches,
+        alerts,
+        now,
+    )
+    if saved.posts:
         log.info(
-            "source %s: %d new posts, %d matched, %d alerts%s",
+            "source %s: %d new posts, %d matched, %d alerts, %d joined alerted stories%s",
             source.id,
-            len(inserted),
-            sum(1 for p in inserted if p.key in matches),
-            alert_count,
+            len(saved.posts),
+            sum(1 for p in saved.posts if p.key in matches),
+            saved.alerts,
+            saved.joined,
             " (baseline)" if baseline else "",
         )
-    return PollReport(source.id, fetched=len(posts), stored=len(inserted), alerts=alert_count)
+    return PollReport(
+        source.id,
+        fetched=len(posts),
+        stored=len(saved.posts),
+        alerts=saved.alerts,
+        joined=saved.joined,
+    )
 
 
 def record_failure(

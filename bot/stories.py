@@ -32,6 +32,10 @@ finds 0.07 of the relays; each threshold's own measurement is at its definition.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
+from bot.model import Post
 from bot.stories_index import MAX_POSTS_PER_KEY, MemoryStoryIndex
 from bot.stories_keys import (
     FINGERPRINT_VERSION,
@@ -63,6 +67,7 @@ __all__ = [
     "StoryChoice",
     "StoryFingerprint",
     "canonical_url",
+    "carrier_label",
     "choose_stories",
     "choose_story",
     "fingerprint",
@@ -71,3 +76,30 @@ __all__ = [
     "similarity",
     "stored_fingerprint",
 ]
+
+
+# Hosts whose platform has a better-known name than the host itself.
+_PLATFORMS = {
+    "x.com": "X",
+    "twitter.com": "X",
+    "truthsocial.com": "Truth Social",
+    "bsky.app": "Bluesky",
+    "t.me": "Telegram",
+    "reddit.com": "Reddit",
+    "facebook.com": "Facebook",
+    "instagram.com": "Instagram",
+    "youtube.com": "YouTube",
+}
+_HANDLE = re.compile(r"\((@[^\s()]+)\)$")  # "Donald J. Trump (@realDonaldTrump)"
+
+
+def carrier_label(post: Post) -> str:
+    """Who carried a post, for "Also posted by: …": "@TrumpDailyPosts (X)". The handle when
+    the author has one, else the author's name, else the source id; then the platform."""
+    author = (post.author or "").strip()
+    handle = _HANDLE.search(author)
+    who = handle.group(1) if handle else author or post.source_id
+    host = urlsplit(post.url or "").hostname or ""
+    host = host.removeprefix("www.").removeprefix("mobile.").removeprefix("m.")
+    platform = "X" if "nitter" in host else _PLATFORMS.get(host, host)  # X's RSS bridges
+    return f"{who} ({platform})" if platform else who

@@ -102,10 +102,10 @@ def format_match(post: Post, when: datetime, terms: Sequence[str], marks: Marks)
     """A header line (time, source, author), the URL, then title and text with terms marked."""
     header = [when.strftime("%Y-%m-%d %H:%M UTC"), post.source_id]
     if post.author:
-        header.append(_clean(post.author))
+        header.append(clean_for_terminal(post.author))
     lines = ["  ".join(header)]
     if post.url:
-        lines.append(_clean(post.url))
+        lines.append(clean_for_terminal(post.url))
     if post.title:
         lines.append(mark(post.title, terms, marks))
     lines.append(mark(post.text, terms, marks))
@@ -114,7 +114,7 @@ def format_match(post: Post, when: datetime, terms: Sequence[str], marks: Marks)
 
 def mark(text: str, terms: Sequence[str], marks: Marks) -> str:
     """`text` with the words and phrases `terms` match wrapped in `marks`, controls blanked."""
-    cleaned = _clean(text)
+    cleaned = clean_for_terminal(text)
     pieces: list[str] = []
     at = 0
     for start, end in highlight_spans(text, terms):
@@ -124,13 +124,14 @@ def mark(text: str, terms: Sequence[str], marks: Marks) -> str:
     return "".join(pieces)
 
 
-def _clean(text: str) -> str:
+def clean_for_terminal(text: str) -> str:
+    """Untrusted text with its control characters blanked, one space each (offsets hold)."""
     return _CONTROLS.sub(" ", text)
 
 
 def query_error_lines(query: str, error: QueryError) -> list[str]:
     """The error, then the query with a caret under the column it names."""
-    shown = _clean(query)
+    shown = clean_for_terminal(query)
     before = shown[: max(error.column - 1, 0)]
     # East Asian wide characters take two terminal cells, combining marks none.
     pad = sum(

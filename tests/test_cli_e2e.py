@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cli_helpers import export_rows, postwatch, write_config
 from fakes.feed_server import FeedServer
 from fakes.telegram_api import FakeTelegram
@@ -136,17 +137,18 @@ def test_baseline_then_new_posts_alert_once_to_the_right_channel(world) -> None:
     )
     run_once(config, env)
 
+    # The post and its mirror are one story: one alert, naming the account that carried the copy.
     sent = telegram.sent_messages()
-    assert [m.chat_id for m in sent] == [CEASEFIRE_CHAT, CEASEFIRE_CHAT]
-    texts = sorted(m.text or "" for m in sent)
-    assert any("truthsocial.example/@realDonaldTrump/101" in t for t in texts)
-    assert any("x.example/PressSec/status/m1" in t for t in texts)
-    assert all(m.params.get("parse_mode") == "HTML" for m in sent)
-    assert not any("Stocks rally" in t for t in texts)  # unrelated posts never alert
+    assert [m.chat_id for m in sent] == [CEASEFIRE_CHAT]
+    text = sent[0].text or ""
+    assert "Also posted by" in text
+    assert ("truthsocial.example/@realDonaldTrump/101" in text) != ("PressSec/status/m1" in text)
+    assert sent[0].params.get("parse_mode") == "HTML"
+    assert "Stocks rally" not in text  # unrelated posts never alert
     assert telegram.sent_messages(MARKETS_CHAT) == []
 
     run_once(config, env)  # nothing new: nothing alerts twice
-    assert len(telegram.sent_messages()) == 2
+    assert len(telegram.sent_messages()) == 1
     # Conditional GET: the unchanged feed was asked with its validators and answered 304.
     assert feeds.requests("/news/rss")[-1].get("if-none-match")
 
@@ -154,6 +156,7 @@ def test_baseline_then_new_posts_alert_once_to_the_right_channel(world) -> None:
     assert rows["101"]["topics"] == ["ukraine-ceasefire"]
     assert rows["u1"]["topics"] == []
     assert set(rows) == {"100", "101", "m1", "n0", "u1"}  # stored once each
+    assert rows["101"]["story"] == rows["m1"]["story"] != rows["u1"]["story"]
 
 
 def test_a_failed_send_stays_pending_and_goes_out_on_the_next_run(world) -> None:
@@ -233,3 +236,92 @@ def test_demo_prints_alerts_without_network_or_token() -> None:
     assert "Ukraine ceasefire" in result.stdout
     assert "truthsocial.com/@realDonaldTrump/114186233912040211" in result.stdout
     assert "Central bank holds rates" not in result.stdout  # unrelated posts stay quiet
+
+
+def x_item(guid: str, handle: str, text: str) -> str:
+    """An X post through an RSS bridge: its author in dc:creator, its link on x.com."""
+    return (
+        f"<item><title>{text[:40]}</title><description>{text}</description><guid>{guid}</guid>"
+        f"<dc:creator>@{handle}</dc:creator><link>https://x.com/{handle}/status/{guid}</link>"
+        "<pubDate>Wed, 18 Mar 2026 14:09:00 GMT</pubDate></item>"
+    )
+
+
+def x_feed(*items: str) -> str:
+    return (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>X</title>{''.join(items)}</channel></rss>"
+    )
+
+
+def test_the_original_its_mirror_and_a_relay_make_one_alert_edited_once(world) -> None:
+    config, env, feeds, telegram = world
+    feeds.route("/relay/rss", x_feed())
+    document = yaml.safe_load(config.read_text())
+    document["sources"].append({"id": "relay-x", "kind": "rss", "url": feeds.url("/relay/rss")})
+    config.write_text(yaml.safe_dump(document))
+    feeds.set_body("/mirror/rss", x_feed())
+    run_once(config, env)  # baseline
+
+    feeds.set_body("/api/v1/accounts/1077/statuses", json.dumps([CEASEFIRE_STATUS, OLD_STATUS]))
+    run_once(config, env)
+    [alert] = telegram.sent_messages()
+    assert "truthsocial.example/@realDonaldTrump/101" in (alert.text or "")
+    assert "Also posted by" not in (alert.text or "")
+
+    # Minutes later: the mirror account's truncated copy with its byline, and a "JUST IN" relay
+    # with emoji, a tracking link and changed case.
+    mirror = (
+        "Productive call with President Putin. We agreed to an immediate CEASEFIRE on all "
+        "Energy and Infrastructure, ending the war between… — Donald J. Trump Posts From His "
+        "Truth Social"
+    )
+    relay = (
+        "🚨 JUST IN: Trump: productive call with President Putin. We agreed to an immediate "
+        "ceasefire on all energy and infrastructure, ending the war between Russia and "
+        "Ukraine! https://truthsocial.example/@realDonaldTrump/101?utm_source=tw"
+    )
+    feeds.set_body("/mirror/rss", x_feed(x_item("m7", "TrumpDailyPosts", mirror)))
+    feeds.set_body("/relay/rss", x_feed(x_item("r9", "WarMonitor", relay)))
+    run_once(config, env)
+
+    assert len(telegram.sent_messages()) == 1  # no new alert
+    [edit] = telegram.calls("editMessageText")
+    assert edit.status == 200 and int(edit.params["message_id"]) == alert.message_id
+    assert "Also posted by: @TrumpDailyPosts (X), @WarMonitor (X)" in (edit.text or "") or (
+        "Also posted by: @WarMonitor (X), @TrumpDailyPosts (X)" in (edit.text or "")
+    )
+    assert "truthsocial.example/@realDonaldTrump/101" in (edit.text or "")
+
+    run_once(config, env)  # nothing new: no second edit, no second alert
+    assert len(telegram.calls("editMessageText")) == 1
+    assert len(telegram.sent_messages()) == 1
+
+    rows = {r["id"]: r for r in export_rows(config)}
+    assert rows["101"]["story"] == rows["m7"]["story"] == rows["r9"]["story"]
+    assert rows["100"]["story"] != rows["101"]["story"]
+    listing = postwatch("--config", str(config), "stories", "--min-posts", "2", env=env)
+    assert listing.code == 0, listing.stderr
+    assert f"story {rows['101']['story']} " in listing.stdout
+    assert "3 posts from 3 sources" in listing.stdout
+    assert "@TrumpDailyPosts (X)" in listing.stdout and "@WarMonitor (X)" in listing.stdout
+    assert "1 stories" in listing.stdout
+
+
+def test_unrelated_posts_sharing_boilerplate_alert_separately(world) -> None:
+    config, env, feeds, telegram = world
+    feeds.set_body("/mirror/rss", x_feed())
+    run_once(config, env)
+    footer = " Read more at kyivindependent.com. Follow us on Telegram: t.me/kyivindependent"
+    first = "Zelensky says Ukraine is ready for a ceasefire on energy strikes." + footer
+    second = "Putin rejects the ceasefire proposal and orders new strikes on Ukraine." + footer
+    feeds.set_body(
+        "/mirror/rss",
+        x_feed(x_item("k1", "KyivIndependent", first), x_item("k2", "KyivIndependent", second)),
+    )
+    run_once(config, env)
+    sent = telegram.sent_messages(CEASEFIRE_CHAT)
+    assert len(sent) == 2
+    assert not telegram.calls("editMessageText")
+    rows = {r["id"]: r for r in export_rows(config)}
+    assert rows["k1"]["story"] != rows["k2"]["story"]

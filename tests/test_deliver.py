@@ -23,7 +23,7 @@ from deliver_helpers import (
     run_until,
 )
 
-from bot.deliver import LEASE_TTL
+from bot.deliver_lease import LEASE_TTL
 from bot.store import Store
 
 GROUPS = [f"-10010000000{i}" for i in range(5)]

@@ -6,11 +6,13 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.log import QUIET_LOGGERS, parse_level, setup_logging
+from bot.log import DEBUG_ONLY_LOGGERS, QUIET_LOGGERS, parse_level, setup_logging
+from bot.store import Store
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 OTHER_TOKEN = "987654321:ZZZdqTcvCH1vGWJxfSeofSAs0K5PALDxyz"  # never passed as a secret
@@ -21,7 +23,7 @@ API = f"https://api.telegram.org/bot{TOKEN}"
 def _restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS + DEBUG_ONLY_LOGGERS}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -156,6 +158,33 @@ def test_noisy_loggers_stay_at_warning() -> None:
         assert not logger.isEnabledFor(logging.INFO), name
         assert logger.isEnabledFor(logging.WARNING), name
     assert logging.getLogger("bot.poll").isEnabledFor(logging.DEBUG)
+
+
+@pytest.mark.parametrize("level", ["INFO", "WARNING"])
+def test_opening_a_database_logs_one_line_for_an_upgrade_and_nothing_else(
+    tmp_path: Path, level: str
+) -> None:
+    # Alembic announced its plugins, dialect and every migration step at INFO on each command.
+    stream = io.StringIO()
+    setup_logging("DEBUG", stream=stream)
+    setup_logging(level, stream=stream)  # as the CLI does: set up again once the config is read
+    url = f"sqlite:///{tmp_path / 'postwatch.db'}"
+    Store.open(url).close()  # creating the schema
+    lines = stream.getvalue().splitlines()
+    if level == "INFO":
+        [line] = lines
+        assert "INFO bot.store.engine: database schema upgraded from nothing to " in line
+    else:
+        assert lines == []
+    Store.open(url).close()  # finding it current
+    assert stream.getvalue().splitlines() == lines
+
+
+def test_alembic_speaks_at_debug(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    setup_logging("DEBUG", stream=stream)
+    Store.open(f"sqlite:///{tmp_path / 'postwatch.db'}").close()
+    assert "INFO alembic.runtime.migration: Running upgrade" in stream.getvalue()
 
 
 def test_log_arguments_that_do_not_fit_do_not_raise(out: io.StringIO) -> None:

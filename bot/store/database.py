@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -21,13 +21,16 @@ from bot.model import (
     ExportRow,
     OutboxItem,
     Post,
+    SavedPoll,
     SentMessage,
     SourceState,
+    StorySummary,
     TopicMatch,
 )
-from bot.store import outbox, queries, topics
+from bot.store import outbox, queries, stories, topics
 from bot.store.delivery import DeliveryStore
 from bot.store.engine import open_engine
+from bot.stories import DEFAULT_THRESHOLD, DEFAULT_WINDOW
 
 
 class Store(DeliveryStore):
@@ -37,6 +40,7 @@ class Store(DeliveryStore):
     def __init__(self, engine: Engine) -> None:
         """Use `Store.open`; this takes an engine that is already migrated."""
         self._engine = engine
+        self._fingerprints = stories.FingerprintCache()
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -80,20 +84,33 @@ class Store(DeliveryStore):
         matches: Mapping[tuple[str, str], Sequence[TopicMatch]],
         alerts: Sequence[AlertIntent],
         now: datetime,
-    ) -> list[Post]:
-        """One transaction: the new state, the posts not stored yet, and the matches and outbox
-        rows of exactly those posts. Returns the posts inserted, in input order; a post another
-        poll stored first is skipped with its matches and alerts."""
+        *,
+        story_window: timedelta = DEFAULT_WINDOW,
+        story_threshold: float = DEFAULT_THRESHOLD,
+    ) -> SavedPoll:
+        """One transaction: the new state, the posts not stored yet with their stories and
+        matches, and one outbox row per (story, channel) for the alerts of exactly those posts
+        (a copy of a story already alerted there adds its name to that alert instead; see
+        `bot.store.stories`). A post another poll stored first is skipped with its matches and
+        alerts."""
         with self._transaction() as session:
             queries.upsert_state(session, state, now)
             inserted = queries.insert_posts(session, posts, now)
+            stored = queries.inserted_in_order(posts, inserted)
             queries.insert_matches(session, inserted, matches)
-            queries.insert_alerts(session, inserted, alerts, now)
-        returned: list[Post] = []
-        for post in posts:
-            if inserted.pop(post.key, None) is not None:
-                returned.append(post)
-        return returned
+            story_of = stories.assign_stories(
+                session,
+                stored,
+                inserted,
+                now,
+                window=story_window,
+                threshold=story_threshold,
+                cache=self._fingerprints,
+            )
+            outcome = stories.insert_story_alerts(
+                session, alerts, posts=stored, post_pks=inserted, story_of=story_of, now=now
+            )
+        return SavedPoll(stored, alerts=outcome.created, joined=outcome.joined)
 
     def pending_alerts(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         with self._transaction() as session:
@@ -133,3 +150,10 @@ class Store(DeliveryStore):
         """topic id -> its stored matches whose post time is at or after each of `windows`."""
         with self._transaction() as session:
             return topics.match_counts(session, windows)
+
+    def stories(
+        self, since: datetime, topic_id: str | None = None, min_posts: int = 1, limit: int = 50
+    ) -> list[StorySummary]:
+        """Stories first seen at or after `since`, newest first, each with its posts."""
+        with self._transaction() as session:
+            return stories.list_stories(session, since, topic_id, min_posts, limit)

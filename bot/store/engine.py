@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -11,10 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Engine
 
 from bot.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 # busy_timeout: wait for the other writer instead of failing at once. WAL: readers never block
 # the writer. synchronous=NORMAL is safe with WAL (a power cut may lose the last commits, never
@@ -113,8 +117,12 @@ def migrate(engine: Engine) -> None:
         else:
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
+        before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
         connection.commit()
+    if after != before:  # Alembic's own lines are debug-only (bot.log)
+        log.info("database schema upgraded from %s to %s", before or "nothing", after)
 
 
 def open_engine(url: str) -> Engine:

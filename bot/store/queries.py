@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.model import AlertIntent, ExportRow, Post, SourceState, TopicMatch
-from bot.store.tables import MATCH, OUTBOX, POST, SOURCE_STATE
+from bot.model import ExportRow, Post, SourceState, TopicMatch
+from bot.store.tables import MATCH, POST, SOURCE_STATE
 
 # Ids per `IN (...)` list: under SQLite's historic 999-variable limit, so any build is fine.
 IN_CHUNK = 900
@@ -112,26 +112,15 @@ def insert_matches(
         session.execute(stmt, params=rows)
 
 
-def insert_alerts(
-    session: Session, post_pks: Mapping[PostKey, int], alerts: Sequence[AlertIntent], now: datetime
-) -> None:
-    rows = [
-        {
-            "post_pk": post_pks[(alert.source_id, alert.post_id)],
-            "channel_id": alert.channel_id,
-            "topic_ids": list(alert.topic_ids),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "status_changed_at": now,
-        }
-        for alert in alerts
-        if (alert.source_id, alert.post_id) in post_pks
-    ]
-    if rows:
-        stmt = dialect_insert(session, OUTBOX).on_conflict_do_nothing()
-        session.execute(stmt, params=rows)
+def inserted_in_order(posts: Sequence[Post], inserted: Mapping[PostKey, int]) -> list[Post]:
+    """The posts `insert_posts` stored, in input order: the first of repeated keys."""
+    stored: list[Post] = []
+    left = set(inserted)
+    for post in posts:
+        if post.key in left:
+            left.discard(post.key)
+            stored.append(post)
+    return stored
 
 
 def export_rows(
@@ -161,6 +150,7 @@ def export_rows(
                 published_at=row.published_at,
                 topics=tuple(fired),
                 terms=fired,
+                story=row.story_id,
             )
 
 

@@ -106,6 +106,22 @@ class PostRow(_Table, table=True):
     lang: str | None = _text()
     image_url: str | None = _text()
     seen_at: datetime = _when(nullable=False, index=True)
+    # The story this post belongs to: the id of the post that started it (0003_stories).
+    story_id: int | None = Field(default=None, nullable=True, index=True)
+
+
+class StoryKeyRow(_Table, table=True):
+    """The story index (0003_stories): one row per (index key, post). The primary key leads
+    with (key, seen_at), the lookup's order: newest posts holding a key within the window."""
+
+    __tablename__ = "story_key"
+
+    key: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    seen_at: datetime = Field(sa_type=UtcDateTime, primary_key=True)
+    post_pk: int = Field(foreign_key="post.id", primary_key=True, ondelete="CASCADE")
+    story_id: int = Field(nullable=False)
 
 
 class MatchRow(_Table, table=True):
@@ -126,6 +142,8 @@ class OutboxRow(_Table, table=True):
     __table_args__ = (
         sa.UniqueConstraint("post_pk", "channel_id"),
         sa.Index(None, "status", "next_attempt_at"),
+        # One alert per story and channel (0003_stories); a unique index, see the migration.
+        sa.Index("uq_outbox_story_id_channel_id", "story_id", "channel_id", unique=True),
     )
     # Status: pending → sending → sent, or failed / uncertain (bot.store.outbox explains each).
 
@@ -159,6 +177,7 @@ class OutboxRow(_Table, table=True):
     )
     edit_due_at: datetime | None = _when(index=True)
     edited_at: datetime | None = _when()
+    story_id: int | None = Field(default=None, nullable=True)  # added by 0003_stories
 
 
 class ChannelRow(_Table, table=True):
@@ -193,3 +212,4 @@ MATCH: sa.Table = MatchRow.__table__  # type: ignore[attr-defined]
 OUTBOX: sa.Table = OutboxRow.__table__  # type: ignore[attr-defined]
 CHANNEL: sa.Table = ChannelRow.__table__  # type: ignore[attr-defined]
 LEASE: sa.Table = LeaseRow.__table__  # type: ignore[attr-defined]
+STORY_KEY: sa.Table = StoryKeyRow.__table__  # type: ignore[attr-defined]
