@@ -18,6 +18,7 @@ MODULES = (
     "bench.bench_poll",
     "bench.bench_classify",
     "bench.bench_delivery",
+    "bench.bench_stories",
 )
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 

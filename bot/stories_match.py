@@ -14,6 +14,7 @@ new in the batch, so every worker decides alike whatever order the candidates co
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,17 +101,22 @@ def choose_stories(
             held = wanted.intersection(candidate.fingerprint.keys)
             if held:
                 relevant.append((candidate, held))
+    # key -> the relevant candidates holding it: each post then meets only its own candidates,
+    # not every candidate of the batch (a poll of 20 posts brings in ~1,000).
+    holders: dict[int, list[int]] = {}
+    for number, (_, held) in enumerate(relevant):
+        for key in held:
+            holders.setdefault(key, []).append(number)
     earlier: list[tuple[StoryFingerprint, frozenset[int], tuple[int, int]]] = []
     choices: list[StoryChoice] = []
     for index, fp in enumerate(fps):
         own = frozenset(fp.keys)
         matcher = _Matcher(fp, threshold)
         best: tuple[float, int, int] | None = None  # (-score, 0 stored | 1 new, id | index)
-        for candidate, held in relevant:
-            shared = len(held) if len(fps) == 1 else len(own.intersection(held))
-            if shared:
-                score = matcher.agreement(candidate.fingerprint, shared)
-                best = _better(best, score, (0, candidate.story_id))
+        shared_keys = Counter(number for key in own for number in holders.get(key, ()))
+        for number, shared in shared_keys.items():
+            score = matcher.agreement(relevant[number][0].fingerprint, shared)
+            best = _better(best, score, (0, relevant[number][0].story_id))
         for prior, prior_keys, ref in earlier:
             shared = len(own.intersection(prior_keys))
             if shared:

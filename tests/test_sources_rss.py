@@ -513,3 +513,15 @@ def test_a_bridge_title_that_restates_the_post_is_not_shown_twice() -> None:
     assert restated.title is None
     assert restated.text.startswith("We agreed to an immediate CEASEFIRE")
     assert headline.title == "Readout of the call"
+
+
+def test_a_restated_title_may_differ_in_quotes_case_and_spacing() -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>X</title>'
+        "<item><title>Readout of President Trump's call with  President Putin</title>"
+        "<description>READOUT of President Trump’s call with President Putin of Russia: the "
+        "leaders agreed.</description><guid>a</guid></item></channel></rss>"
+    ).encode()
+    [post] = parse_feed("x", feed)
+    assert post.title is None
+    assert post.text.startswith("READOUT of President Trump’s call")

@@ -107,8 +107,16 @@ def _restates(title: str, text: str) -> bool:
     X and Reddit bridges title an item with the first words of the post, often cut with "…";
     showing both would print the same sentence twice.
     """
-    opening = title.rstrip(".…").rstrip()
-    return len(opening) >= 10 and " ".join(text.split()).startswith(opening)
+    opening = _folded(title.rstrip(".…").rstrip())
+    return len(opening) >= 10 and _folded(text).startswith(opening)
+
+
+# Bridges often write the title with straight quotes and the text with typographic ones.
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).casefold().split())
 
 
 def _body(entry: RawEntry, base: str | None) -> Reduced:

@@ -98,7 +98,7 @@ class Store(DeliveryStore):
             inserted = queries.insert_posts(session, posts, now)
             stored = queries.inserted_in_order(posts, inserted)
             queries.insert_matches(session, inserted, matches)
-            story_of = stories.assign_stories(
+            assigned = stories.assign_stories(
                 session,
                 stored,
                 inserted,
@@ -108,8 +108,15 @@ class Store(DeliveryStore):
                 cache=self._fingerprints,
             )
             outcome = stories.insert_story_alerts(
-                session, alerts, posts=stored, post_pks=inserted, story_of=story_of, now=now
+                session,
+                alerts,
+                posts=stored,
+                post_pks=inserted,
+                story_of=assigned.story_of,
+                now=now,
             )
+        for post_pk, fp in assigned.fingerprints.items():
+            self._fingerprints.put(post_pk, fp)
         return SavedPoll(stored, alerts=outcome.created, joined=outcome.joined)
 
     def pending_alerts(self, now: datetime, limit: int = 100) -> list[OutboxItem]:

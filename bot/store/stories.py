@@ -70,6 +70,15 @@ class FingerprintCache:
 
 
 @dataclass(frozen=True, slots=True)
+class Assigned:
+    """Each new post's story, and its fingerprint by post id: for the cache once committed
+    (SQLite hands a rolled-back id out again)."""
+
+    story_of: dict[PostKey, int]
+    fingerprints: dict[int, StoryFingerprint]
+
+
+@dataclass(frozen=True, slots=True)
 class StoryAlerts:
     """What one poll's alerts became: new outbox rows, and existing alerts given new names."""
 
@@ -86,11 +95,11 @@ def assign_stories(
     window: timedelta,
     threshold: float,
     cache: FingerprintCache,
-) -> dict[PostKey, int]:
+) -> Assigned:
     """The story of each inserted post (in `post_pks`), recorded on the post and in the index."""
     new = [post for post in posts if post.key in post_pks]
     if not new:
-        return {}
+        return Assigned({}, {})
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(_STORY_LOCK)))
     fps = [fingerprint(post) for post in new]
@@ -110,9 +119,7 @@ def assign_stories(
         [{"pk": post_pks[key], "sid": story} for key, story in story_of.items()],
     )
     _insert_keys(session, zip(new, fps, strict=True), post_pks, story_of, now)
-    for post, fp in zip(new, fps, strict=True):
-        cache.put(post_pks[post.key], fp)  # harmless if this transaction rolls back: ids are unique
-    return story_of
+    return Assigned(story_of, {post_pks[p.key]: fp for p, fp in zip(new, fps, strict=True)})
 
 
 def candidates(
@@ -134,10 +141,12 @@ def candidates(
             .where(STORY_KEY.c.key.in_(chunk), STORY_KEY.c.seen_at >= start)
             .subquery()
         )
-        stmt = sa.select(ranked.c.post_pk, ranked.c.story_id, ranked.c.seen_at).where(
-            ranked.c.rank <= MAX_POSTS_PER_KEY
+        stmt = (
+            sa.select(ranked.c.post_pk, ranked.c.story_id, sa.func.min(ranked.c.seen_at))
+            .where(ranked.c.rank <= MAX_POSTS_PER_KEY)
+            .group_by(ranked.c.post_pk, ranked.c.story_id)  # one row per post, not per key
         )
-        seen.update((row.post_pk, (row.story_id, row.seen_at)) for row in session.execute(stmt))
+        seen.update((pk, (story, seen_at)) for pk, story, seen_at in session.execute(stmt))
     found: list[StoryCandidate] = []
     missing: list[int] = []
     for post_pk in sorted(seen):
