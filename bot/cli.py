@@ -10,116 +10,25 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import __version__
+from bot.cli_args import build_parser
 from bot.config import Config, load_config, resolve_config_path
-from bot.config_values import parse_duration
 from bot.errors import ConfigError, StoreError
 from bot.log import setup_logging
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_CANNOT_START = 3
 
 log = logging.getLogger("bot.cli")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="postwatch", description="Monitor public feeds and alert Telegram channels."
-    )
-    parser.add_argument("--version", action="version", version=f"postwatch {__version__}")
-    parser.add_argument(
-        "--config",
-        help="config file (default: $POSTWATCH_CONFIG, else config/postwatch.yaml)",
-    )
-    parser.add_argument(
-        "--log-level",
-        default="INFO",
-        type=str.upper,
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="how much to log (default INFO)",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = commands.add_parser("run", help="poll sources on their intervals until stopped")
-    run.add_argument("--once", action="store_true", help="poll every source once, deliver, exit")
-    commands.add_parser("demo", help="run the bundled offline demo and print its alerts")
-    commands.add_parser("check", help="validate the config file")
-    export = commands.add_parser("export", help="print stored posts")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    export.add_argument("--since", type=parse_since, help="ISO date or datetime (UTC if no zone)")
-    export.add_argument("--topic", help="only posts that matched this topic id")
-    topics = commands.add_parser("topics", help="preview a query; list topics and their matches")
-    topic_commands = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
-    preview = topic_commands.add_parser(
-        "test", help="run a query over stored posts and print the matches, words marked"
-    )
-    preview.add_argument("query", help="a topic query, e.g. 'ceasefire AND (Ukraine OR Kyiv)'")
-    preview.add_argument(
-        "--since", type=parse_window, default="7d", help="how far back to look (default 7d)"
-    )
-    preview.add_argument(
-        "--limit", type=parse_limit, default=20, help="matches to print, newest first (default 20)"
-    )
-    topic_commands.add_parser("list", help="each topic with its matches in the last 24h and 7d")
-    stats = commands.add_parser(
-        "stats", help="delivery latency, alerts sent and failed per channel, outbox backlog"
-    )
-    stats.add_argument(
-        "--since", type=parse_window, default="24h", help="window to report (default 24h)"
-    )
-    stories = commands.add_parser(
-        "stories", help="recent stories with the posts and sources that carried each"
-    )
-    stories.add_argument(
-        "--since",
-        type=parse_since_or_window,
-        default="7d",
-        help="stories first seen since an ISO date, or within a span like 24h (default 7d)",
-    )
-    stories.add_argument("--topic", help="only stories one of whose posts matched this topic id")
-    stories.add_argument(
-        "--min-posts", type=parse_limit, default=1, help="only stories carried this many times"
-    )
-    stories.add_argument(
-        "--limit", type=parse_limit, default=50, help="stories to print, newest first (default 50)"
-    )
-    stories.add_argument("--format", choices=("text", "jsonl"), default="text")
-    return parser
-
-
-def parse_since_or_window(value: str) -> datetime | timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError:
-        return parse_since(value)
-
-
-def parse_since(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO date (e.g. 2026-03-18 or 2026-03-18T14:00:00Z)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def parse_window(value: str) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def parse_limit(value: str) -> int:
-    if not value.isdigit():
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of matches (0 or more)")
-    return int(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,6 +72,17 @@ def _command(config: Config, args: argparse.Namespace, env: dict[str, str]) -> i
     return asyncio.run(_run(config, once=args.once, reload=lambda: load_config(path, env)))
 
 
+@contextmanager
+def _opened(config: Config) -> Iterator[Store]:
+    from bot.store import Store
+
+    store = Store.open(config.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def _check(config: Config) -> int:
     print(
         f"config OK: {len(config.sources)} sources "
@@ -175,39 +95,29 @@ def _check(config: Config) -> int:
 
 def _export(config: Config, fmt: str, since: datetime | None, topic: str | None) -> int:
     from bot.admin import write_export
-    from bot.store import Store
 
-    store = Store.open(config.database_url)
-    try:
+    with _opened(config) as store:
         rows = store.export_posts(since=since, topic_id=topic)
         write_export(rows, "csv" if fmt == "csv" else "jsonl", sys.stdout)
-    finally:
-        store.close()
     return EXIT_OK
 
 
 def _stats(config: Config, window: timedelta) -> int:
     from bot.stats import format_stats
-    from bot.store import Store
 
-    store = Store.open(config.database_url)
-    try:
-        now = datetime.now(UTC)
+    now = datetime.now(UTC)
+    with _opened(config) as store:
         stats = store.delivery_stats(now - window)
-    finally:
-        store.close()
     for line in format_stats(stats, now, [c.id for c in config.channels]):
         print(line)
     return EXIT_OK
 
 
 def _stories(config: Config, args: argparse.Namespace) -> int:
-    from bot.store import Store
     from bot.stories_cmd import list_stories
 
     since = args.since if isinstance(args.since, datetime) else datetime.now(UTC) - args.since
-    store = Store.open(config.database_url)
-    try:
+    with _opened(config) as store:
         list_stories(
             store,
             since=since,
@@ -217,15 +127,12 @@ def _stories(config: Config, args: argparse.Namespace) -> int:
             fmt="jsonl" if args.format == "jsonl" else "text",
             out=sys.stdout,
         )
-    finally:
-        store.close()
     return EXIT_OK
 
 
 def _topics(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int:
     from bot.errors import QueryError
     from bot.query import parse_query
-    from bot.store import Store
     from bot.topics_cmd import choose_marks, list_topics, preview_query, query_error_lines
 
     if args.topics_command == "test":
@@ -235,9 +142,8 @@ def _topics(config: Config, args: argparse.Namespace, env: dict[str, str]) -> in
             first, *rest = query_error_lines(args.query, exc)
             print(f"postwatch: {first}", *rest, sep="\n", file=sys.stderr)
             return EXIT_CONFIG
-    store = Store.open(config.database_url)
-    try:
-        now = datetime.now(UTC)
+    now = datetime.now(UTC)
+    with _opened(config) as store:
         if args.topics_command == "list":
             list_topics(config, store, now=now, out=sys.stdout)
         else:
@@ -251,8 +157,6 @@ def _topics(config: Config, args: argparse.Namespace, env: dict[str, str]) -> in
                 out=sys.stdout,
                 marks=choose_marks(sys.stdout, env),
             )
-    finally:
-        store.close()
     return EXIT_OK
 
 
@@ -269,14 +173,19 @@ async def _run(config: Config, *, once: bool, reload: Callable[[], Config] | Non
         await runtime.close()
     failed = [p for p in polls if p.error]
     log.info(
-        "run complete: %d sources polled (%d failed), %d new posts, %d alerts sent, "
-        "%d waiting to retry, %d failed",
+        "run complete: %d sources polled (%d failed), %d new posts, %d copies of alerted "
+        "stories, %d alerts sent (%d digests), %d edited, %d waiting to retry, %d failed, "
+        "%d uncertain",
         len(polls),
         len(failed),
         sum(p.stored for p in polls),
+        sum(p.joined for p in polls),
         delivery.sent,
+        delivery.digests,
+        delivery.edits,
         delivery.retrying,
         delivery.failed,
+        delivery.uncertain,
     )
     return EXIT_OK
 

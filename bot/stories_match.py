@@ -107,7 +107,8 @@ def choose_stories(
     for number, (_, held) in enumerate(relevant):
         for key in held:
             holders.setdefault(key, []).append(number)
-    earlier: list[tuple[StoryFingerprint, frozenset[int], tuple[int, int]]] = []
+    earlier: list[tuple[StoryFingerprint, tuple[int, int]]] = []  # batch posts before this one
+    earlier_holders: dict[int, list[int]] = {}  # key -> those of them holding it
     choices: list[StoryChoice] = []
     for index, fp in enumerate(fps):
         own = frozenset(fp.keys)
@@ -117,19 +118,22 @@ def choose_stories(
         for number, shared in shared_keys.items():
             score = matcher.agreement(relevant[number][0].fingerprint, shared)
             best = _better(best, score, (0, relevant[number][0].story_id))
-        for prior, prior_keys, ref in earlier:
-            shared = len(own.intersection(prior_keys))
-            if shared:
-                best = _better(best, matcher.agreement(prior, shared), ref)
+        shared_keys = Counter(number for key in own for number in earlier_holders.get(key, ()))
+        for number, shared in shared_keys.items():
+            prior, ref = earlier[number]
+            best = _better(best, matcher.agreement(prior, shared), ref)
         if best is None:
             choices.append(StoryChoice(None, index))
-            earlier.append((fp, own, (1, index)))
+            ref = (1, index)
         elif best[1] == 0:
             choices.append(StoryChoice(best[2]))
-            earlier.append((fp, own, (0, best[2])))
+            ref = (0, best[2])
         else:
             choices.append(StoryChoice(None, best[2]))
-            earlier.append((fp, own, (1, best[2])))
+            ref = (1, best[2])
+        for key in own:
+            earlier_holders.setdefault(key, []).append(len(earlier))
+        earlier.append((fp, ref))
     return choices
 
 
