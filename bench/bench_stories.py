@@ -42,8 +42,14 @@ import sqlalchemy as sa
 
 from bot.model import Post, SourceState
 from bot.store import Store
-from bot.store.tables import POST, STORY_KEY
-from bot.stories import MemoryStoryIndex, StoryFingerprint, fingerprint, relay_normalize
+from bot.store.tables import POST, STORY_KEY, STORY_PRINT
+from bot.stories import (
+    FINGERPRINT_VERSION,
+    MemoryStoryIndex,
+    StoryFingerprint,
+    fingerprint,
+    relay_normalize,
+)
 from bot.text import words
 
 SEED = 20260318
@@ -638,6 +644,20 @@ def _store_rate(
                             "story_id": n,
                         }
                         for n, item in enumerate(stored, 1)
+                    ],
+                )
+                connection.execute(
+                    sa.insert(STORY_PRINT),
+                    [
+                        {
+                            "post_pk": n,
+                            "version": FINGERPRINT_VERSION,
+                            "text": fp.text,
+                            "urls": list(fp.urls),
+                            "starts": list(fp.starts),
+                            "keys": list(fp.keys),
+                        }
+                        for n, fp in enumerate(fps, 1)
                     ],
                 )
                 connection.execute(

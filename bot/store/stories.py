@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,8 +28,9 @@ from sqlalchemy.orm import Session
 from bot.model import AlertIntent, Post, StoryMember, StorySummary
 from bot.store import edits
 from bot.store.queries import PostKey, chunked, dialect_insert, post_from_row, terms_by_post
-from bot.store.tables import MATCH, OUTBOX, POST, STORY_KEY
+from bot.store.tables import MATCH, OUTBOX, POST, STORY_KEY, STORY_PRINT
 from bot.stories import (
+    FINGERPRINT_VERSION,
     MAX_POSTS_PER_KEY,
     StoryCandidate,
     StoryFingerprint,
@@ -41,6 +43,9 @@ from bot.stories import (
 # lookup are mostly the recent posts this process stored itself. Recomputing them was 80% of
 # assignment time on the bench; ~2 KB each.
 FINGERPRINT_CACHE = 20_000
+
+# Keys per lookup statement: SQLite allows 500 terms in a compound SELECT.
+KEYS_PER_LOOKUP = 64
 
 # pg_advisory_xact_lock key: any 64-bit constant, the same in every worker.
 _STORY_LOCK = int.from_bytes(b"pw-story", "big")
@@ -118,7 +123,7 @@ def assign_stories(
         sa.update(POST).where(POST.c.id == sa.bindparam("pk")).values(story_id=sa.bindparam("sid")),
         [{"pk": post_pks[key], "sid": story} for key, story in story_of.items()],
     )
-    _insert_keys(session, zip(new, fps, strict=True), post_pks, story_of, now)
+    _record_index(session, list(zip(new, fps, strict=True)), post_pks, story_of, now)
     return Assigned(story_of, {post_pks[p.key]: fp for p, fp in zip(new, fps, strict=True)})
 
 
@@ -128,25 +133,12 @@ def candidates(
     """Stored posts holding any of `keys`, first seen at or after `start`: the newest
     MAX_POSTS_PER_KEY per key, each post once."""
     seen: dict[int, tuple[int, datetime]] = {}  # post pk -> (story, seen_at)
-    for chunk in chunked(sorted(set(keys))):
-        ranked = (
-            sa.select(
-                STORY_KEY.c.post_pk,
-                STORY_KEY.c.story_id,
-                STORY_KEY.c.seen_at,
-                sa.func.row_number()
-                .over(partition_by=STORY_KEY.c.key, order_by=STORY_KEY.c.seen_at.desc())
-                .label("rank"),
-            )
-            .where(STORY_KEY.c.key.in_(chunk), STORY_KEY.c.seen_at >= start)
-            .subquery()
-        )
-        stmt = (
-            sa.select(ranked.c.post_pk, ranked.c.story_id, sa.func.min(ranked.c.seen_at))
-            .where(ranked.c.rank <= MAX_POSTS_PER_KEY)
-            .group_by(ranked.c.post_pk, ranked.c.story_id)  # one row per post, not per key
-        )
-        seen.update((pk, (story, seen_at)) for pk, story, seen_at in session.execute(stmt))
+    wanted = sorted(set(keys))
+    for at in range(0, len(wanted), KEYS_PER_LOOKUP):
+        chunk = list(wanted[at : at + KEYS_PER_LOOKUP])
+        chunk += [chunk[-1]] * (KEYS_PER_LOOKUP - len(chunk))  # one statement shape: cached
+        rows = session.execute(_newest_holders(), {"start": start, **_key_params(chunk)})
+        seen.update((pk, (story, seen_at)) for pk, story, seen_at in rows)
     found: list[StoryCandidate] = []
     missing: list[int] = []
     for post_pk in sorted(seen):
@@ -156,13 +148,52 @@ def candidates(
         else:
             story, seen_at = seen[post_pk]
             found.append(StoryCandidate(story, fp, seen_at))
-    for chunk in chunked(missing):
-        for row in session.execute(sa.select(POST).where(POST.c.id.in_(chunk))):
-            fp = fingerprint(post_from_row(row))
-            cache.put(row.id, fp)
-            story, seen_at = seen[row.id]
-            found.append(StoryCandidate(story, fp, seen_at))
+    for post_pk, fp in _load_prints(session, missing).items():
+        cache.put(post_pk, fp)
+        story, seen_at = seen[post_pk]
+        found.append(StoryCandidate(story, fp, seen_at))
     return found
+
+
+def _load_prints(session: Session, post_pks: Sequence[int]) -> dict[int, StoryFingerprint]:
+    """Stored fingerprints; recomputed from the post where missing or of an older version."""
+    prints: dict[int, StoryFingerprint] = {}
+    for chunk in chunked(post_pks):
+        stmt = sa.select(STORY_PRINT).where(
+            STORY_PRINT.c.post_pk.in_(chunk), STORY_PRINT.c.version == FINGERPRINT_VERSION
+        )
+        for row in session.execute(stmt):
+            prints[row.post_pk] = StoryFingerprint(
+                row.text, tuple(row.urls), tuple(row.keys), tuple(row.starts)
+            )
+    stale = [pk for pk in post_pks if pk not in prints]
+    for chunk in chunked(stale):
+        for row in session.execute(sa.select(POST).where(POST.c.id.in_(chunk))):
+            prints[row.id] = fingerprint(post_from_row(row))
+    return prints
+
+
+@lru_cache(maxsize=1)
+def _newest_holders() -> sa.CompoundSelect[Any]:
+    """Per key, its newest MAX_POSTS_PER_KEY rows since :start: each an index range scan
+    read backwards on (key, seen_at), so a key held by thousands of posts costs no more than
+    one held by a few (a window function would sort them all)."""
+    parts = []
+    for n in range(KEYS_PER_LOOKUP):
+        newest = (
+            sa.select(STORY_KEY.c.post_pk, STORY_KEY.c.story_id, STORY_KEY.c.seen_at)
+            .where(STORY_KEY.c.key == sa.bindparam(f"k{n}"))
+            .where(STORY_KEY.c.seen_at >= sa.bindparam("start"))
+            .order_by(STORY_KEY.c.seen_at.desc())
+            .limit(MAX_POSTS_PER_KEY)
+            .subquery()
+        )
+        parts.append(sa.select(newest))
+    return sa.union_all(*parts)
+
+
+def _key_params(keys: Sequence[int]) -> dict[str, int]:
+    return {f"k{n}": key for n, key in enumerate(keys)}
 
 
 def insert_story_alerts(
@@ -241,9 +272,9 @@ def _story_alerts(session: Session, stories: set[int]) -> dict[tuple[int, str], 
     return found
 
 
-def _insert_keys(
+def _record_index(
     session: Session,
-    new: Iterable[tuple[Post, StoryFingerprint]],
+    new: Sequence[tuple[Post, StoryFingerprint]],
     post_pks: Mapping[PostKey, int],
     story_of: Mapping[PostKey, int],
     now: datetime,
@@ -255,6 +286,19 @@ def _insert_keys(
     ]
     if rows:
         session.execute(sa.insert(STORY_KEY), rows)
+    prints = [
+        {
+            "post_pk": post_pks[post.key],
+            "version": FINGERPRINT_VERSION,
+            "text": fp.text,
+            "urls": list(fp.urls),
+            "starts": list(fp.starts),
+            "keys": list(fp.keys),
+        }
+        for post, fp in new
+    ]
+    if prints:
+        session.execute(sa.insert(STORY_PRINT), prints)
 
 
 def list_stories(

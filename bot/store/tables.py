@@ -124,6 +124,20 @@ class StoryKeyRow(_Table, table=True):
     story_id: int = Field(nullable=False)
 
 
+class StoryPrintRow(_Table, table=True):
+    """A post's story fingerprint (0003_stories), so candidates are compared without redoing
+    the normalisation and hashing; rows of another FINGERPRINT_VERSION are recomputed."""
+
+    __tablename__ = "story_print"
+
+    post_pk: int = Field(foreign_key="post.id", primary_key=True, ondelete="CASCADE")
+    version: int = Field(nullable=False)
+    text: str = Field(sa_type=sa.Text, nullable=False)
+    urls: list[str] = _json(list)
+    starts: list[int] = _json(list)
+    keys: list[int] = _json(list)
+
+
 class MatchRow(_Table, table=True):
     """Which topics a post matched, and the query terms that fired."""
 
@@ -213,3 +227,4 @@ OUTBOX: sa.Table = OutboxRow.__table__  # type: ignore[attr-defined]
 CHANNEL: sa.Table = ChannelRow.__table__  # type: ignore[attr-defined]
 LEASE: sa.Table = LeaseRow.__table__  # type: ignore[attr-defined]
 STORY_KEY: sa.Table = StoryKeyRow.__table__  # type: ignore[attr-defined]
+STORY_PRINT: sa.Table = StoryPrintRow.__table__  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Stories: each post's story, the story index, one alert per (story, channel).
+"""Stories: each post's story, the story index and fingerprints, one alert per (story, channel).
 
 A story's id is the primary key of the post that started it. Posts stored before this revision
 each start their own story; the index holds only posts stored after it.
@@ -45,9 +45,23 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key", "seen_at", "post_pk", name="pk_story_key"),
     )
+    op.create_table(
+        "story_print",
+        sa.Column("post_pk", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("urls", sa.JSON(), nullable=False),
+        sa.Column("starts", sa.JSON(), nullable=False),
+        sa.Column("keys", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_pk"], ["post.id"], name="fk_story_print_post_pk_post", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("post_pk", name="pk_story_print"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("story_print")
     op.drop_table("story_key")
     op.drop_index("uq_outbox_story_id_channel_id", table_name="outbox")
     with op.batch_alter_table("outbox") as batch:
