@@ -16,6 +16,7 @@ from bot.errors import ParseError
 from bot.http import HttpClient
 from bot.model import Post, SourceState
 from bot.sources.mastodon import (
+    MAX_PAGES,
     MastodonAdapter,
     mastodon_account,
     newest_status_id,
@@ -229,3 +230,46 @@ async def test_cloudflare_page_instead_of_json_is_a_parse_error(
     )
     with pytest.raises(ParseError, match="Just a moment"):
         await MastodonAdapter().fetch(source(), SourceState("truth"), http, NOW)
+
+
+KNOWN_ACCOUNT = {"account": PROFILE, "account_id": "107780257626128497"}
+
+
+def _statuses(ids: range) -> list[dict[str, object]]:
+    return [
+        {
+            "id": str(n),
+            "created_at": "2026-03-18T14:02:11Z",
+            "content": f"<p>status {n}</p>",
+            "url": f"https://truthsocial.com/@realDonaldTrump/{n}",
+            "account": {"acct": "realDonaldTrump"},
+        }
+        for n in ids
+    ]
+
+
+async def test_a_full_page_after_since_id_pages_back_to_close_the_gap(
+    router: respx.MockRouter, http: HttpClient
+) -> None:
+    statuses = router.get(STATUSES)
+    # 85 statuses newer than since_id 1000: the API answers the newest 40 first.
+    statuses.side_effect = [
+        httpx.Response(200, json=_statuses(range(1085, 1045, -1))),
+        httpx.Response(200, json=_statuses(range(1045, 1005, -1))),
+        httpx.Response(200, json=_statuses(range(1005, 1000, -1))),
+    ]
+    state = SourceState("truth", cursor={**KNOWN_ACCOUNT, "since_id": "1000"})
+    fetched = await MastodonAdapter().fetch(source(), state, http, NOW)
+    assert sorted(int(p.post_id) for p in fetched.posts) == list(range(1001, 1086))
+    calls = [c.request.url.params for c in statuses.calls]
+    assert [c.get("max_id") for c in calls] == [None, "1046", "1006"]
+    assert all(c["since_id"] == "1000" for c in calls)
+    assert fetched.state.cursor["since_id"] == "1085"
+
+
+async def test_paging_back_is_bounded(router: respx.MockRouter, http: HttpClient) -> None:
+    statuses = router.get(STATUSES)
+    statuses.side_effect = lambda request: httpx.Response(200, json=_statuses(range(40)))
+    cursor = {**KNOWN_ACCOUNT, "since_id": "0"}
+    await MastodonAdapter().fetch(source(), SourceState("truth", cursor=cursor), http, NOW)
+    assert statuses.call_count == MAX_PAGES

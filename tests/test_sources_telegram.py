@@ -14,7 +14,7 @@ from bot.config import NetworkSettings, SourceConfig
 from bot.errors import ParseError
 from bot.http import HttpClient
 from bot.model import Post, SourceState
-from bot.sources.telegram import TelegramAdapter, parse_channel_page, preview_url
+from bot.sources.telegram import MAX_PAGES, TelegramAdapter, parse_channel_page, preview_url
 
 DATA = Path(__file__).parent / "data" / "sources"
 NOW = datetime(2024, 3, 5, 13, 0, tzinfo=UTC)
@@ -133,7 +133,8 @@ async def test_fetch_reads_the_preview_page(router: respx.MockRouter, http: Http
     fetched = await TelegramAdapter().fetch(source(), state, http, NOW)
     assert route.calls.last.request.headers["accept"] == "text/html"
     assert len(fetched.posts) == 4
-    assert fetched.state == state
+    assert route.call_count == 1  # the first poll is a baseline: one page
+    assert fetched.state.cursor == {"newest_id": "4122"}
 
 
 async def test_redirect_to_the_landing_page_is_a_parse_error(
@@ -145,3 +146,35 @@ async def test_redirect_to_the_landing_page_is_a_parse_error(
     router.get("https://t.me/nosuchchannel").respond(200, content=load("telegram_landing.html"))
     with pytest.raises(ParseError, match="no public preview"):
         await TelegramAdapter().fetch(source(channel="nosuchchannel"), SourceState("tg"), http, NOW)
+
+
+def _page(numbers: range) -> str:
+    blocks = "".join(
+        f'<div class="tgme_widget_message js-widget_message" data-post="examplenews/{n}">'
+        f'<div class="tgme_widget_message_text js-message_text">Message {n}</div>'
+        f'<time datetime="2024-03-05T09:15:02+00:00"></time></div>'
+        for n in numbers
+    )
+    return f"<html><body><section>{blocks}</section></body></html>"
+
+
+async def test_a_page_of_only_unseen_messages_reads_older_pages(
+    router: respx.MockRouter, http: HttpClient
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        before = int(request.url.params.get("before", 161))
+        return httpx.Response(
+            200, text=_page(range(before - 20, before)), headers={"Content-Type": "text/html"}
+        )
+
+    route = router.get("https://t.me/s/examplenews").mock(side_effect=answer)
+    state = SourceState("tg", cursor={"newest_id": "105"})
+    fetched = await TelegramAdapter().fetch(source(), state, http, NOW)
+    assert [c.request.url.params.get("before") for c in route.calls] == [None, "141", "121"]
+    assert {int(p.post_id) for p in fetched.posts} >= set(range(106, 161))
+    assert fetched.state.cursor == {"newest_id": "160"}
+
+    before = route.call_count
+    state = SourceState("tg", cursor={"newest_id": "0"})  # a long outage: bounded
+    await TelegramAdapter().fetch(source(), state, http, NOW)
+    assert route.call_count - before == MAX_PAGES

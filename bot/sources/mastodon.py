@@ -29,6 +29,10 @@ if TYPE_CHECKING:  # bot.http pulls in aiohttp; the adapters only need the type
     from bot.http import HttpClient
 
 PAGE_LIMIT = 40  # the API's maximum for account statuses
+# Pages read after a gap (200 statuses): more than a watched account posts between two polls,
+# yet bounded so a firehose account cannot hold a poll (beyond it, the oldest are skipped). The
+# first poll reads one page: it is a baseline.
+MAX_PAGES = 5
 _ACCEPT = "application/json"
 _PROFILE_PATH = re.compile(r"^/(?:@|users/)(?P<acct>[A-Za-z0-9_.-]+(?:@[A-Za-z0-9.-]+)?)/?$")
 
@@ -133,16 +137,23 @@ class MastodonAdapter:
             )
             cursor = {"account": f"{origin}/@{acct}", "account_id": parse_account_id(lookup.body)}
         params = {"exclude_replies": "true", "limit": str(PAGE_LIMIT)}
-        if cursor.get("since_id"):
-            # More than PAGE_LIMIT statuses between two polls leaves a gap: since_id returns the
-            # newest ones. Accounts we watch post far less often than every poll interval.
-            params["since_id"] = cursor["since_id"]
-        response = await http.get(
-            f"{origin}/api/v1/accounts/{cursor['account_id']}/statuses",
-            params=params,
-            accept=_ACCEPT,
-        )
-        posts = parse_statuses(source.id, response.body)
+        since_id = cursor.get("since_id")
+        if since_id:
+            params["since_id"] = since_id
+        posts: list[Post] = []
+        for _ in range(MAX_PAGES if since_id else 1):
+            response = await http.get(
+                f"{origin}/api/v1/accounts/{cursor['account_id']}/statuses",
+                params=params,
+                accept=_ACCEPT,
+            )
+            page = parse_statuses(source.id, response.body)
+            posts += page
+            # since_id answers with the NEWEST statuses after it: a full page may leave a gap
+            # before it, read by paging back with max_id (still bounded by since_id).
+            if len(page) < PAGE_LIMIT:
+                break
+            params["max_id"] = min((p.post_id for p in page), key=lambda i: (len(i), i))
         newest = newest_status_id(posts, cursor.get("since_id"))
         if newest is not None:
             cursor["since_id"] = newest

@@ -1,15 +1,17 @@
 """Public Telegram channels through their web preview, https://t.me/s/CHANNEL.
 
-The preview page lists the latest ~20 messages as `.tgme_widget_message` blocks. It is HTML
-meant for browsers, read with lxml's HTML parser (no network, no entity expansion). A channel
-without a public preview redirects to its t.me/CHANNEL landing page, which has no messages: that
-is a ParseError, not a quiet channel.
+The preview page lists the latest ~20 messages as `.tgme_widget_message` blocks; when none of
+them was seen before, older pages are read with ?before=ID (the cursor keeps the newest id).
+It is HTML meant for browsers, read with lxml's HTML parser (no network, no entity expansion).
+A channel without a public preview redirects to its t.me/CHANNEL landing page, which has no
+messages: that is a ParseError, not a quiet channel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -26,6 +28,9 @@ if TYPE_CHECKING:  # bot.http pulls in aiohttp; the adapters only need the type
     from bot.http import HttpClient
 
 _ACCEPT = "text/html"
+# Pages read when a poll finds only unseen messages (about 100): bounded, so a channel posting
+# in bursts cannot hold a poll. The first poll reads one page: it is a baseline.
+MAX_PAGES = 5
 _TELEGRAM_HOSTS = ("t.me", "telegram.me")
 
 
@@ -151,12 +156,33 @@ class TelegramAdapter:
         self, source: SourceConfig, state: SourceState, http: HttpClient, now: datetime
     ) -> Fetched:
         url = preview_url(source)
-        response = await http.get(url, accept=_ACCEPT)
-        final = urlsplit(response.url)
-        if final.netloc in _TELEGRAM_HOSTS and not final.path.startswith("/s/"):
-            raise ParseError(
-                f"{url} redirected to {response.url}: the channel has no public preview"
-            )
-        # A preview page is ~100 kB of HTML: parse it off the event loop.
-        posts = await asyncio.to_thread(parse_channel_page, source.id, response.body)
-        return Fetched(posts=posts, state=state)
+        seen = _message_number(state.cursor.get("newest_id"))
+        posts = await _read_page(url, source.id, http, None)
+        page = posts
+        # The page holds the latest ~20 messages: when none of them was seen before, older ones
+        # may be missing, read with ?before= (message ids count up within a channel).
+        for _ in range(MAX_PAGES - 1):
+            numbers = [n for n in map(_message_number, (p.post_id for p in page)) if n]
+            if seen is None or not numbers or min(numbers) <= seen:
+                break
+            page = await _read_page(url, source.id, http, min(numbers))
+            posts = posts + page
+        numbers = [n for n in map(_message_number, (p.post_id for p in posts)) if n]
+        newest = max([*numbers, seen or 0])
+        cursor = {**state.cursor, "newest_id": str(newest)} if newest else dict(state.cursor)
+        return Fetched(posts=posts, state=replace(state, cursor=cursor))
+
+
+async def _read_page(url: str, source_id: str, http: HttpClient, before: int | None) -> list[Post]:
+    response = await http.get(
+        url, params={"before": str(before)} if before else None, accept=_ACCEPT
+    )
+    final = urlsplit(response.url)
+    if final.netloc in _TELEGRAM_HOSTS and not final.path.startswith("/s/"):
+        raise ParseError(f"{url} redirected to {response.url}: the channel has no public preview")
+    # A preview page is ~100 kB of HTML: parse it off the event loop.
+    return await asyncio.to_thread(parse_channel_page, source_id, response.body)
+
+
+def _message_number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
