@@ -262,6 +262,41 @@ async def test_alerts_sent_more_than_a_day_ago_are_not_edited(
     assert telegram.calls("editMessageText") == []
 
 
+async def test_a_photo_alert_gets_its_caption_edited(
+    store: Store, telegram: KickingTelegram, clock: FakeClock, db_url: str
+) -> None:
+    from bot.model import AlertIntent, Post, SourceState, TopicMatch
+
+    config = make_config(db_url, telegram, [{"id": "pics", "chat_id": CHAT, "media": True}])
+    post = Post(
+        "wire",
+        "p1",
+        "Ceasefire on energy infrastructure agreed.",
+        url="https://wire.example/1",
+        image_url="https://img.example/1.jpg",
+        published_at=T0,
+    )
+    store.save_poll(
+        SourceState("wire"),
+        [post],
+        {post.key: [TopicMatch("t1", ("ceasefire",))]},
+        [AlertIntent("wire", "p1", "pics", ("t1",))],
+        clock.now(),
+    )
+    (item,) = store.pending_alerts(clock.now())
+    async with delivering(store, telegram, config, clock) as deliverer:
+        await deliverer.drain()
+        store.request_edit(item.alert_id, ["@TrumpDailyPosts (X)"], clock.now())
+        await deliverer.drain()
+
+    (photo,) = telegram.sent_messages(CHAT)
+    assert photo.method == "sendPhoto"
+    assert telegram.calls("editMessageText") == []
+    (edit,) = telegram.calls("editMessageCaption")
+    assert edit.status == 200 and int(edit.params["message_id"]) == photo.message_id
+    assert "Also posted by: @TrumpDailyPosts (X)" in edit.params["caption"]
+
+
 # --- one deliverer per database --------------------------------------------------------------
 
 

@@ -93,6 +93,7 @@ class FakeTelegram(ThreadedServer):
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._last_ids: dict[str, int] = defaultdict(int)
+        self._photos: set[tuple[str, int]] = set()  # (chat, message id) sent as photos
         self._usernames: dict[str, int] = {}
         self._throttled = 0
 
@@ -232,14 +233,28 @@ class FakeTelegram(ThreadedServer):
             ]
             if caption is not None:
                 message["caption"] = caption
+            self._photos.add((self._chat_key(chat_id), message["message_id"]))
             return message
+        if method in ("editMessageText", "editMessageCaption"):
+            return self._edit(method, chat_id, params)
+        raise ApiError(404, "Not Found")
+
+    def _edit(self, method: str, chat_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Telegram's answers: a text message has no caption to edit, a photo no text."""
+        message_id = int(params.get("message_id", 0))
+        if not 0 < message_id <= self._last_ids[self._chat_key(chat_id)]:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        photo = (self._chat_key(chat_id), message_id) in self._photos
         if method == "editMessageText":
-            message_id = int(params.get("message_id", 0))
-            if not 0 < message_id <= self._last_ids[self._chat_key(chat_id)]:
-                raise ApiError(400, "Bad Request: message to edit not found")
+            if photo:
+                raise ApiError(400, "Bad Request: there is no text in the message to edit")
             text = check_text(params, "text")
             return {**self._message(chat_id, text, message_id), "edit_date": int(time.time())}
-        raise ApiError(404, "Not Found")
+        if not photo:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        message = self._message(chat_id, None, message_id)
+        message["caption"] = check_text(params, "caption")
+        return {**message, "edit_date": int(time.time())}
 
     def _record(self, *args: Any) -> None:
         with self._lock:
