@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
 
 from bot.config import ChannelConfig, SourceConfig, StorySettings
 from bot.errors import SourceError
@@ -84,16 +83,14 @@ async def poll_source(
         fresh, matches, channels, now=now, max_age=source.max_age, baseline=baseline
     )
     saved = await asyncio.to_thread(
-        partial(
-            store.save_poll,
-            story_window=stories.window,
-            story_threshold=stories.threshold,
-        ),
+        store.save_poll,
         next_state,
         fresh,
         matches,
         alerts,
         now,
+        story_window=stories.window,
+        story_threshold=stories.threshold,
     )
     if saved.posts:
         log.info(
