@@ -14,9 +14,10 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 
+from bot.lang import could_be, detect_language
 from bot.model import Post
 from bot.query import And, Filter, Near, Not, Query, Term, Word, parse_query
-from bot.text import guess_lang, normalize, words
+from bot.text import normalize, words
 
 DetectLang = Callable[[str], str | None]
 Span = tuple[int, int, int]  # segment, first word, last word (inclusive)
@@ -45,7 +46,9 @@ class PostView:
         "words",
     )
 
-    def __init__(self, post: Post, source_kind: str, detect_lang: DetectLang | None = guess_lang):
+    def __init__(
+        self, post: Post, source_kind: str, detect_lang: DetectLang | None = detect_language
+    ):
         self.segments = tuple(words(t) for t in (post.title, post.text) if t)
         self.words = set(chain.from_iterable(self.segments))
         self.source = normalize(post.source_id)
@@ -74,6 +77,15 @@ class PostView:
                 self._lang = self._detect(" ".join(filter(None, (post.title, post.text))))
             self._lang_known = True
         return self._lang
+
+    def is_lang(self, code: str) -> bool:
+        """`lang() == code`, without running the detector when the text lacks the letters
+        `code` is written in (an English post is never Ukrainian): most `lang:` tests end here."""
+        post = self._post
+        undeclared = not self._lang_known and not post.lang
+        if undeclared and not could_be(" ".join(filter(None, (post.title, post.text))), code):
+            return False
+        return self.lang() == code
 
     def has_prefix(self, prefix: str) -> bool:
         if self._sorted is None:
@@ -153,7 +165,7 @@ def _compile_filter(f: Filter) -> Test:
         return (lambda v: v.source.startswith(value)) if f.prefix else (lambda v: v.source == value)
     if f.name == "kind":
         return lambda v: v.kind == value
-    return lambda v: v.lang() == value
+    return lambda v: v.is_lang(value)
 
 
 def _nothing(view: PostView, out: list[str]) -> None:

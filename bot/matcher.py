@@ -30,9 +30,10 @@ from itertools import chain
 from bot.config import TopicConfig
 from bot.errors import QueryError
 from bot.evaluate import DetectLang, PostView, QueryMatcher, occurrences
+from bot.lang import detect_language
 from bot.model import Post, TopicMatch
 from bot.query import And, Filter, Near, Not, Or, Query, Term, Word, parse_query
-from bot.text import guess_lang, tokenize
+from bot.text import tokenize
 
 __all__ = ["PostView", "QueryMatcher", "TopicProblem", "Watchlist", "highlight_spans"]
 
@@ -98,7 +99,7 @@ class Watchlist:
 
     @classmethod
     def compile(
-        cls, topics: Sequence[TopicConfig], *, detect_lang: DetectLang | None = guess_lang
+        cls, topics: Sequence[TopicConfig], *, detect_lang: DetectLang | None = detect_language
     ) -> tuple[Watchlist, list[TopicProblem]]:
         """Compile every topic that parses; the others come back as problems, not exceptions.
 

@@ -14,9 +14,9 @@ matches "cease-fire", "cease fire" and "cease–fire". Phrases use straight or t
 (" “ ” „ « »); `"a b"~n` lets at most n other words in between, in order. Fields: `author:NAME`
 (words of the post's author), `source:ID` (source id, `*` suffix allowed), `kind:rss|mastodon|
 bluesky|telegram`, `lang:xx` (primary subtag of the language the source declares; otherwise
-the watchlist's detector decides, by default bot.text.guess_lang, which only tells Ukrainian from
-Russian). A query must contain something positive in every OR branch: "NOT x" alone would
-match almost every post.
+the watchlist's detector decides, by default bot.lang.detect_language: unknown when unsure).
+A query must contain something positive in every OR branch: "NOT x" alone would match almost
+every post.
 """
 
 from __future__ import annotations

@@ -145,6 +145,13 @@ _UKRAINIAN_ONLY = frozenset("іїєґ")
 _RUSSIAN_ONLY = frozenset("ыэъё")
 
 
+def cyrillic_marks(text: str) -> tuple[bool, bool]:
+    """Whether `text` has letters only Ukrainian has (і ї є ґ), and letters only Russian has
+    (ы э ъ ё)."""
+    letters = set(text.casefold())
+    return not letters.isdisjoint(_UKRAINIAN_ONLY), not letters.isdisjoint(_RUSSIAN_ONLY)
+
+
 def guess_lang(text: str) -> str | None:
     """A deliberately tiny language guess: "uk" or "ru" by letters unique to each alphabet.
 
@@ -152,9 +159,7 @@ def guess_lang(text: str) -> str | None:
     gets that language. Everything else (Latin-script languages, Belarusian, mixed or short
     text) is None: unknown. Sources that declare a language (Post.lang) always win over this.
     """
-    letters = set(text.casefold())
-    uk = not letters.isdisjoint(_UKRAINIAN_ONLY)
-    ru = not letters.isdisjoint(_RUSSIAN_ONLY)
+    uk, ru = cyrillic_marks(text)
     if uk == ru:
         return None
     return "uk" if uk else "ru"

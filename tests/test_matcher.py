@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from bot.config import TopicConfig
 from bot.errors import QueryError
+from bot.lang import could_be, detect_language
 from bot.matcher import Watchlist, highlight_spans
 from bot.model import Post, TopicMatch
 from bot.query import And, Filter, Near, Not, Or, Query, Term, Word, format_query, parse_query
-from bot.text import guess_lang, normalize, tokenize
+from bot.text import normalize, tokenize
 
 TRUTH = (
     "Just finished a very good and productive call with President Putin of Russia. We agreed "
@@ -177,13 +178,17 @@ def test_fields() -> None:
     assert matched(watchlist, trump, "mastodon")["truth"] == ("ceasefire",)
 
 
-def test_language_from_the_source_or_the_tiny_guess() -> None:
+def test_language_from_the_source_else_detected_when_sure() -> None:
     watchlist = compile_topics(uk="перемир* lang:uk", en="ceasefire lang:en", ru="перемир* lang:ru")
     assert set(matched(watchlist, post(ZELENSKY))) == {"uk"}  # guessed: і, ї, є, ґ
     assert set(matched(watchlist, post("Россия объявила перемирие"))) == {"ru"}  # ы, э, ъ, ё
     assert set(matched(watchlist, post("перемирие", lang="uk-UA"))) == {"uk"}  # declared wins
     assert set(matched(watchlist, post("Ceasefire", lang="en_GB"))) == {"en"}
-    assert matched(watchlist, post("Ceasefire")) == {}  # English is never guessed
+    assert matched(watchlist, post("Ceasefire")) == {}  # one word: unknown, not a guess
+    english = "Both sides agreed to a ceasefire on energy infrastructure starting tonight."
+    assert set(matched(watchlist, post(english))) == {"en"}  # detected (bot.lang)
+    french = "Les deux camps ont accepté un ceasefire sur les infrastructures énergétiques."
+    assert matched(watchlist, post(french)) == {}
 
     def always_english(text: str) -> str | None:
         return "en"
@@ -296,7 +301,11 @@ class Reference:
     def lang(self) -> str | None:
         if self.post.lang:
             return re.split("[-_]", self.post.lang)[0].lower()
-        return guess_lang(" ".join(s for s in (self.post.title, self.post.text) if s))
+        return detect_language(self.text)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s for s in (self.post.title, self.post.text) if s)
 
     def holds(self, q: Query) -> bool:
         if isinstance(q, Term):
@@ -315,7 +324,11 @@ class Reference:
             if q.name == "source":
                 source = normalize(self.post.source_id)
                 return source.startswith(q.value) if q.prefix else source == q.value
-            return (self.kind if q.name == "kind" else self.lang()) == q.value
+            if q.name == "kind":
+                return self.kind == q.value
+            # Undeclared: a text without the letters of the language is not in it (bot.lang).
+            written = bool(self.post.lang) or could_be(self.text, q.value)
+            return written and self.lang() == q.value
         if isinstance(q, Not):
             return not self.holds(q.operand)
         results = [self.holds(op) for op in q.operands]
