@@ -42,9 +42,9 @@ import sqlalchemy as sa
 
 from bot.model import Post, SourceState
 from bot.store import Store
-from bot.store.tables import POST, STORY_KEY, STORY_PRINT
+from bot.store.stories import IndexEntry, write_index
+from bot.store.tables import POST
 from bot.stories import (
-    FINGERPRINT_VERSION,
     MemoryStoryIndex,
     StoryFingerprint,
     fingerprint,
@@ -646,28 +646,11 @@ def _store_rate(
                         for n, item in enumerate(stored, 1)
                     ],
                 )
-                connection.execute(
-                    sa.insert(STORY_PRINT),
-                    [
-                        {
-                            "post_pk": n,
-                            "version": FINGERPRINT_VERSION,
-                            "text": fp.text,
-                            "urls": list(fp.urls),
-                            "starts": list(fp.starts),
-                            "keys": list(fp.keys),
-                        }
-                        for n, fp in enumerate(fps, 1)
-                    ],
-                )
-                connection.execute(
-                    sa.insert(STORY_KEY),
-                    [
-                        {"key": key, "seen_at": item.at, "post_pk": n, "story_id": n}
-                        for n, (item, fp) in enumerate(zip(stored, fps, strict=True), 1)
-                        for key in fp.keys
-                    ],
-                )
+                entries = [
+                    IndexEntry(n, n, fp, item.at)
+                    for n, (item, fp) in enumerate(zip(stored, fps, strict=True), 1)
+                ]
+                write_index(connection, entries)
             started = time.perf_counter()
             for at in range(0, len(probe), POLL_POSTS):
                 polled = probe[at : at + POLL_POSTS]

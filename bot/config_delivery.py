@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import DeliverySettings, RateLimit
-from bot.config_section import REPORTED, Section
+from bot.config_section import Section
 from bot.config_values import describe, format_duration, parse_duration
 
 DELIVERY_KEYS = ("burst", "max_delay", "limits")
@@ -72,13 +72,8 @@ def build_delivery(section: Section) -> DeliverySettings:
 
 
 def _rate(section: Section, key: str, default: RateLimit) -> RateLimit:
-    value = section.data.get(key)
-    if value is None or value is REPORTED:
-        return default
-    try:
-        rate = parse_rate(value)
-    except ValueError as exc:
-        section.problem(key, str(exc))
+    rate = section.parsed(key, parse_rate)
+    if rate is None:
         return default
     if not 1 <= rate.count <= 100_000 or not timedelta(seconds=1) <= rate.per <= timedelta(hours=1):
         section.problem(

@@ -5,8 +5,9 @@ why) and return a fallback, so one pass over the file finds every problem.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.config_values import (
     SLUG_HELP,
@@ -28,6 +29,9 @@ class _Reported:
 
 
 REPORTED = _Reported()
+T = TypeVar("T")
+_WHOLE = re.compile(r"\d+")
+_DECIMAL = re.compile(r"\d*\.?\d+")
 
 
 class Section:
@@ -99,43 +103,16 @@ class Section:
         return value
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:
-        value = self.data.get(key)
-        if value is None or value is REPORTED:
-            return default
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.problem(key, f"expected a whole number, got {describe(value)}")
-            return default
-        if not low <= value <= high:
-            self.problem(key, f"{value} is out of range (expected {low} to {high})")
-            return default
-        return value
+        return int(self._number(key, default, low, high, whole=True))
 
     def fraction(self, key: str, default: float, low: float, high: float) -> float:
-        value = self.data.get(key)
-        if value is None or value is REPORTED:
-            return default
-        if isinstance(value, str) and re.fullmatch(r"\s*\d*\.?\d+\s*", value):
-            value = float(value)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            self.problem(key, f"expected a number such as 0.6, got {describe(value)}")
-            return default
-        if not low <= value <= high:
-            self.problem(key, f"{value} is out of range (expected {low} to {high})")
-            return default
-        return float(value)
+        return float(self._number(key, default, low, high, whole=False))
 
     def duration(
         self, key: str, default: timedelta, low: timedelta, high: timedelta | None = None
     ) -> timedelta:
-        value = self.data.get(key)
-        if value is None or value is REPORTED:
-            return default
-        try:
-            span = parse_duration(value)
-        except ValueError as exc:
-            self.problem(key, str(exc))
+        span = self.parsed(key, parse_duration)
+        if span is None:
             return default
         if span < low:
             self.problem(
@@ -150,21 +127,44 @@ class Section:
         return span
 
     def size(self, key: str, default: int, low: int, high: int) -> int:
-        value = self.data.get(key)
-        if value is None or value is REPORTED:
-            return default
-        try:
-            size = parse_size(value)
-        except ValueError as exc:
-            self.problem(key, str(exc))
+        size = self.parsed(key, parse_size)
+        if size is None:
             return default
         if not low <= size <= high:
+            value = self.data.get(key)
             self.problem(
                 key,
                 f"{describe(value)} is out of range ({format_size(low)} to {format_size(high)})",
             )
             return default
         return size
+
+    def parsed(self, key: str, parse: Callable[[object], T]) -> T | None:
+        """`parse` of the value at `key`; None when it is absent, already reported, or `parse`
+        raises ValueError (its message becomes the problem)."""
+        value = self.data.get(key)
+        if value is None or value is REPORTED:
+            return None
+        try:
+            return parse(value)
+        except ValueError as exc:
+            self.problem(key, str(exc))
+            return None
+
+    def _number(self, key: str, default: float, low: float, high: float, *, whole: bool) -> float:
+        value = self.data.get(key)
+        if value is None or value is REPORTED:
+            return default
+        if isinstance(value, str) and (_WHOLE if whole else _DECIMAL).fullmatch(value.strip()):
+            value = int(value) if whole else float(value)
+        if not isinstance(value, int if whole else int | float) or isinstance(value, bool):
+            wanted = "a whole number" if whole else "a number such as 0.6"
+            self.problem(key, f"expected {wanted}, got {describe(value)}")
+            return default
+        if not low <= value <= high:
+            self.problem(key, f"{value} is out of range (expected {low} to {high})")
+            return default
+        return value
 
     def items(self, key: str) -> Iterator[tuple[str, object]]:
         """(path, item) for each item of a list; a problem when the value is not a list."""

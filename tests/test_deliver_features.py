@@ -179,27 +179,32 @@ async def test_media_sends_the_image_with_the_alert_as_caption(
     assert delivered(telegram, CHAT) == {1: 1, 2: 1, 3: 1}  # a refused image goes as text
 
 
-async def test_media_caption_fits_telegrams_caption_limit(
-    store: Store, telegram: KickingTelegram, clock: FakeClock, db_url: str
-) -> None:
+def queue_photo_alert(store: Store, post_id: str, text: str, clock: FakeClock) -> None:
+    """A stored post with an image, matched and routed to the `pics` channel."""
     from bot.model import AlertIntent, Post, SourceState, TopicMatch
 
-    config = make_config(db_url, telegram, [{"id": "pics", "chat_id": CHAT, "media": True}])
-    long = Post(
+    post = Post(
         "wire",
-        "long",
-        "ceasefire " * 400,
-        url="https://wire.example/9",
-        image_url="https://img.example/9.jpg",
+        post_id,
+        text,
+        url=f"https://wire.example/{post_id}",
+        image_url=f"https://img.example/{post_id}.jpg",
         published_at=T0,
     )
     store.save_poll(
         SourceState("wire"),
-        [long],
-        {long.key: [TopicMatch("t1", ("ceasefire",))]},
-        [AlertIntent("wire", "long", "pics", ("t1",))],
+        [post],
+        {post.key: [TopicMatch("t1", ("ceasefire",))]},
+        [AlertIntent("wire", post_id, "pics", ("t1",))],
         clock.now(),
     )
+
+
+async def test_media_caption_fits_telegrams_caption_limit(
+    store: Store, telegram: KickingTelegram, clock: FakeClock, db_url: str
+) -> None:
+    config = make_config(db_url, telegram, [{"id": "pics", "chat_id": CHAT, "media": True}])
+    queue_photo_alert(store, "long", "ceasefire " * 400, clock)
 
     async with delivering(store, telegram, config, clock) as deliverer:
         await deliverer.drain()
@@ -265,24 +270,8 @@ async def test_alerts_sent_more_than_a_day_ago_are_not_edited(
 async def test_a_photo_alert_gets_its_caption_edited(
     store: Store, telegram: KickingTelegram, clock: FakeClock, db_url: str
 ) -> None:
-    from bot.model import AlertIntent, Post, SourceState, TopicMatch
-
     config = make_config(db_url, telegram, [{"id": "pics", "chat_id": CHAT, "media": True}])
-    post = Post(
-        "wire",
-        "p1",
-        "Ceasefire on energy infrastructure agreed.",
-        url="https://wire.example/1",
-        image_url="https://img.example/1.jpg",
-        published_at=T0,
-    )
-    store.save_poll(
-        SourceState("wire"),
-        [post],
-        {post.key: [TopicMatch("t1", ("ceasefire",))]},
-        [AlertIntent("wire", "p1", "pics", ("t1",))],
-        clock.now(),
-    )
+    queue_photo_alert(store, "p1", "Ceasefire on energy infrastructure agreed.", clock)
     (item,) = store.pending_alerts(clock.now())
     async with delivering(store, telegram, config, clock) as deliverer:
         await deliverer.drain()

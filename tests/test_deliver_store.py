@@ -10,13 +10,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config as AlembicConfig
 from deliver_helpers import T0, add_alerts
 
 from bot import lease as leases
 from bot.model import SentMessage
 from bot.store import Store
-from bot.store.engine import create_engine, parse_url
+from bot.store.engine import alembic_config, create_engine, parse_url
 
 TTL = timedelta(seconds=60)
 
@@ -147,9 +146,7 @@ def test_names_recorded_while_sending_leave_an_edit_due(store: Store) -> None:
 
 
 def test_migration_0002_keeps_existing_outbox_rows(db_url: str) -> None:
-    config = AlembicConfig()
-    config.set_main_option("script_location", "bot.store:migrations")
-    config.set_main_option("path_separator", "os")
+    config = alembic_config()
     engine = create_engine(parse_url(db_url))  # also makes SQLite's directory
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config as AlembicConfig
 from cli_helpers import write_config
 
 from bot.config import StorySettings
@@ -22,6 +21,7 @@ from bot.config_build import build_config
 from bot.errors import ConfigError
 from bot.model import Post, StoryMember, StorySummary
 from bot.store import Store
+from bot.store.engine import alembic_config
 from bot.stories import carrier_label
 from bot.stories_cmd import format_story, list_stories, story_record
 
@@ -168,9 +168,7 @@ def test_a_piped_export_cut_short_exits_quietly(tmp_path: Path) -> None:
 def test_the_upgrade_makes_each_stored_post_its_own_story(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
-    alembic = AlembicConfig()
-    alembic.set_main_option("script_location", "bot.store:migrations")
-    alembic.set_main_option("path_separator", "os")
+    alembic = alembic_config()
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
         command.upgrade(alembic, "0002")

@@ -284,32 +284,18 @@ def test_preview_counts_every_post_but_prints_only_the_limit(store: Store, tmp_p
     path = config_file(tmp_path, "sqlite:///unused.db")
     posts = [truth(f"p{n}", f"ceasefire number {n}", T0 - timedelta(minutes=n)) for n in range(50)]
     seed(store, path, posts, seen_at=T0)
+    config = load_config(path, {})
     out = io.StringIO()
-    report = preview_query(
-        "ceasefire AND NOT number",
-        store,
-        load_config(path, {}),
-        since=timedelta(days=1),
-        limit=5,
-        now=T0,
-        out=out,
-    )
-    assert (report.matched, report.scanned, report.shown) == (0, 50, 0)
 
-    out = io.StringIO()
-    report = preview_query(
-        "ceasefire",
-        store,
-        load_config(path, {}),
-        since=timedelta(hours=1),
-        limit=5,
-        now=T0,
-        out=out,
-    )
-    assert (report.matched, report.scanned, report.shown) == (50, 50, 5)
+    def preview(query: str, since: timedelta) -> tuple[int, int, int]:
+        report = preview_query(query, store, config, since=since, limit=5, now=T0, out=out)
+        return report.matched, report.scanned, report.shown
+
+    assert preview("ceasefire AND NOT number", timedelta(days=1)) == (0, 50, 0)
+    assert preview("ceasefire", timedelta(hours=1)) == (50, 50, 5)
 
     with pytest.raises(QueryError) as bad:
-        preview_query("(", store, load_config(path, {}), since=DAY, limit=5, now=T0, out=out)
+        preview_query("(", store, config, since=DAY, limit=5, now=T0, out=out)
     assert (bad.value.message, bad.value.column) == ("unbalanced parenthesis", 1)
     assert out.getvalue().count("«ceasefire» number") == 5
 

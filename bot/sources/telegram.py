@@ -158,17 +158,16 @@ class TelegramAdapter:
         url = preview_url(source)
         seen = _message_number(state.cursor.get("newest_id"))
         posts = await _read_page(url, source.id, http, None)
-        page = posts
+        numbers = _numbers(posts)
         # The page holds the latest ~20 messages: when none of them was seen before, older ones
         # may be missing, read with ?before= (message ids count up within a channel).
         for _ in range(MAX_PAGES - 1):
-            numbers = [n for n in map(_message_number, (p.post_id for p in page)) if n]
             if seen is None or not numbers or min(numbers) <= seen:
                 break
             page = await _read_page(url, source.id, http, min(numbers))
-            posts = posts + page
-        numbers = [n for n in map(_message_number, (p.post_id for p in posts)) if n]
-        newest = max([*numbers, seen or 0])
+            posts += page
+            numbers = _numbers(page)
+        newest = max([*_numbers(posts), seen or 0])
         cursor = {**state.cursor, "newest_id": str(newest)} if newest else dict(state.cursor)
         return Fetched(posts=posts, state=replace(state, cursor=cursor))
 
@@ -182,6 +181,10 @@ async def _read_page(url: str, source_id: str, http: HttpClient, before: int | N
         raise ParseError(f"{url} redirected to {response.url}: the channel has no public preview")
     # A preview page is ~100 kB of HTML: parse it off the event loop.
     return await asyncio.to_thread(parse_channel_page, source_id, response.body)
+
+
+def _numbers(posts: list[Post]) -> list[int]:
+    return [n for n in map(_message_number, (p.post_id for p in posts)) if n]
 
 
 def _message_number(value: str | None) -> int | None:

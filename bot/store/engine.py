@@ -103,12 +103,18 @@ def _execute_when_unlocked(cursor: Any, sql: str) -> None:
     cursor.execute(sql)
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision, one process at a time, in one transaction."""
+def alembic_config() -> AlembicConfig:
+    """Alembic's settings for our migrations: inside the package, so they ship in the wheel and
+    users need no alembic.ini."""
     config = AlembicConfig()
-    # Inside the package, so it ships in the wheel; users need no alembic.ini.
     config.set_main_option("script_location", "bot.store:migrations")
     config.set_main_option("path_separator", "os")
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest revision, one process at a time, in one transaction."""
+    config = alembic_config()
     with _migrate_lock, engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Take the write lock up front: a second process waits (busy_timeout), then finds

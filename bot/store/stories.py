@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -74,6 +74,15 @@ class FingerprintCache:
                 self._items.popitem(last=False)
 
 
+class IndexEntry(NamedTuple):
+    """One post as the story index records it."""
+
+    post_pk: int
+    story_id: int
+    fp: StoryFingerprint
+    seen_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Assigned:
     """Each new post's story, and its fingerprint by post id: for the cache once committed
@@ -123,8 +132,12 @@ def assign_stories(
         sa.update(POST).where(POST.c.id == sa.bindparam("pk")).values(story_id=sa.bindparam("sid")),
         [{"pk": post_pks[key], "sid": story} for key, story in story_of.items()],
     )
-    _record_index(session, list(zip(new, fps, strict=True)), post_pks, story_of, now)
-    return Assigned(story_of, {post_pks[p.key]: fp for p, fp in zip(new, fps, strict=True)})
+    entries = [
+        IndexEntry(post_pks[post.key], story_of[post.key], fp, now)
+        for post, fp in zip(new, fps, strict=True)
+    ]
+    write_index(session, entries)
+    return Assigned(story_of, {e.post_pk: e.fp for e in entries})
 
 
 def candidates(
@@ -272,33 +285,28 @@ def _story_alerts(session: Session, stories: set[int]) -> dict[tuple[int, str], 
     return found
 
 
-def _record_index(
-    session: Session,
-    new: Sequence[tuple[Post, StoryFingerprint]],
-    post_pks: Mapping[PostKey, int],
-    story_of: Mapping[PostKey, int],
-    now: datetime,
-) -> None:
-    rows = [
-        {"key": key, "seen_at": now, "post_pk": post_pks[post.key], "story_id": story_of[post.key]}
-        for post, fp in new
-        for key in fp.keys
+def write_index(db: Session | sa.Connection, entries: Sequence[IndexEntry]) -> None:
+    """Record posts in the story index: one `story_key` row per key, one `story_print`."""
+    keys = [
+        {"key": key, "seen_at": e.seen_at, "post_pk": e.post_pk, "story_id": e.story_id}
+        for e in entries
+        for key in e.fp.keys
     ]
-    if rows:
-        session.execute(sa.insert(STORY_KEY), rows)
+    if keys:
+        db.execute(sa.insert(STORY_KEY), keys)
     prints = [
         {
-            "post_pk": post_pks[post.key],
+            "post_pk": e.post_pk,
             "version": FINGERPRINT_VERSION,
-            "text": fp.text,
-            "urls": list(fp.urls),
-            "starts": list(fp.starts),
-            "keys": list(fp.keys),
+            "text": e.fp.text,
+            "urls": list(e.fp.urls),
+            "starts": list(e.fp.starts),
+            "keys": list(e.fp.keys),
         }
-        for post, fp in new
+        for e in entries
     ]
     if prints:
-        session.execute(sa.insert(STORY_PRINT), prints)
+        db.execute(sa.insert(STORY_PRINT), prints)
 
 
 def list_stories(
