@@ -8,11 +8,11 @@ Topic words come from below the 1,000 most common words, as watchlist terms are 
 subjects, not function words. The vocabulary is large (about 120,000 word forms), as a real
 news stream's is: with a small one every random topic fires on a large share of posts.
 
-The naive baseline is what one would write without the index: prepare each post once, then run
-every topic's compiled query on it (bot.evaluate.QueryMatcher). It is the same matching code,
-so both give identical matches (asserted on the sample). At large topic counts it is timed on
-a sample of the posts, printed beside it, to keep the whole run near a minute. "cand/post" is
-how many topics' queries the watchlist evaluated per post, "match/post" how many matched.
+The naive baseline is what one would write without the index: prepare each post once, then run every
+topic's compiled query on it (bot.classify.evaluate.QueryMatcher). It is the same matching code, so
+both give identical matches (asserted on the sample). At large topic counts it is timed on a sample
+of the posts, printed beside it, to keep the whole run near a minute. "cand/post" is how many
+topics' queries the watchlist evaluated per post, "match/post" how many matched.
 
 Run: python -m bench.bench_classify   (or python bench/bench_classify.py)
 """
@@ -24,10 +24,9 @@ import time
 from dataclasses import dataclass
 from itertools import accumulate
 
-from bot.config import TopicConfig
-from bot.evaluate import PostView, QueryMatcher
-from bot.matcher import Watchlist
-from bot.model import SOURCE_KINDS, Post
+from bot.classify.evaluate import PostView, QueryMatcher
+from bot.classify.watchlist import Watchlist
+from bot.model import SOURCE_KINDS, Post, TopicConfig
 
 SEED = 20250301
 POSTS = 100_000

@@ -30,12 +30,12 @@ from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
-from bot.config import Secret
-from bot.config_build import build_config
-from bot.deliver import Deliverer
+from bot.config.build import build_config
+from bot.config.settings import Secret
+from bot.deliver.loop import Deliverer
 from bot.model import AlertIntent, Post, SourceState, TopicMatch
-from bot.notify import TelegramNotifier
-from bot.store import Store
+from bot.notify.telegram import TelegramNotifier
+from bot.store.database import Store
 
 TESTS = Path(__file__).parents[1] / "tests"
 ALERTS, CHANNELS = 1000, 50

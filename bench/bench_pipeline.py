@@ -17,11 +17,10 @@ from pathlib import Path
 import feedparser
 
 from bench.feedfarm import WORDS, rss_document
-from bot.config import TopicConfig
-from bot.matcher import Watchlist
-from bot.model import AlertIntent, Post, SourceState, TopicMatch
+from bot.classify.watchlist import Watchlist
+from bot.model import AlertIntent, Post, SourceState, TopicConfig, TopicMatch
 from bot.sources.rss import parse_feed
-from bot.store import Store
+from bot.store.database import Store
 
 DOCUMENTS = 200  # x 50 items = 10,000 posts
 ITEMS = 50

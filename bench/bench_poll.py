@@ -15,9 +15,9 @@ import feedparser
 import httpx
 
 from bench.feedfarm import FeedFarm
-from bot.config import NetworkSettings, SourceConfig
-from bot.http import HttpClient
+from bot.config.settings import NetworkSettings, SourceConfig
 from bot.model import SourceState
+from bot.net.client import HttpClient
 from bot.sources.rss import RssAdapter
 
 FEEDS = 1000

@@ -40,17 +40,14 @@ if __package__ in (None, ""):  # run as a script: make `bot` importable
 
 import sqlalchemy as sa
 
+from bot.classify.text import words
 from bot.model import Post, SourceState
-from bot.store import Store
+from bot.store.database import Store
 from bot.store.stories import IndexEntry, write_index
 from bot.store.tables import POST
-from bot.stories import (
-    MemoryStoryIndex,
-    StoryFingerprint,
-    fingerprint,
-    relay_normalize,
-)
-from bot.text import words
+from bot.stories.index import MemoryStoryIndex
+from bot.stories.keys import StoryFingerprint, fingerprint
+from bot.stories.text import relay_normalize
 
 SEED = 20260318
 LABELLED = 20_000

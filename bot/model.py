@@ -210,3 +210,13 @@ class DeliveryStats:
     channels: tuple[ChannelCounts, ...]
     statuses: Mapping[str, int]  # every outbox row by status, all time
     channel_states: tuple[ChannelState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    """A tracked topic as configured. Here, not in bot.config: the watchlist (bot.classify)
+    compiles it, and the config checks its query with bot.classify's parser."""
+
+    id: str
+    name: str
+    query: str

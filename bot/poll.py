@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.config import ChannelConfig, SourceConfig, StorySettings
+from bot.classify.watchlist import Watchlist
+from bot.config.settings import ChannelConfig, SourceConfig, StorySettings
 from bot.errors import SourceError
-from bot.http import HttpClient
-from bot.matcher import Watchlist
 from bot.model import Post, SourceState, TopicMatch
+from bot.net.client import HttpClient
 from bot.route import route_alerts
-from bot.sources import adapter_for
-from bot.store import Store
+from bot.sources.registry import adapter_for
+from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 

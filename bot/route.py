@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.config import ChannelConfig
+from bot.config.settings import ChannelConfig
 from bot.model import AlertIntent, Post, TopicMatch
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.store import Store
+from bot.store.database import Store
 
 # Fixtures of the fake servers (fake_telegram, feed_server) for every test module.
 pytest_plugins = ("fakes.telegram_api", "fakes.feed_server")

@@ -15,12 +15,12 @@ from typing import Any
 from fakes.telegram_api import KICKED, FakeTelegram
 from fakes.telegram_rules import ApiError
 
-from bot.config import Config, Secret
-from bot.config_build import build_config
-from bot.deliver import Deliverer
+from bot.config.build import build_config
+from bot.config.settings import Config, Secret
+from bot.deliver.loop import Deliverer
 from bot.model import AlertIntent, Post, SourceState, TopicMatch
-from bot.notify import TelegramNotifier
-from bot.store import Store
+from bot.notify.telegram import TelegramNotifier
+from bot.store.database import Store
 
 T0 = datetime(2026, 3, 18, 14, 0, tzinfo=UTC)
 ADMIN = 424242

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import (
+from bot.config.load import load_config, resolve_config_path
+from bot.config.settings import (
     ChannelConfig,
     Config,
     Defaults,
@@ -18,12 +19,10 @@ from bot.config import (
     Secret,
     SourceConfig,
     TelegramSettings,
-    TopicConfig,
-    load_config,
-    resolve_config_path,
 )
-from bot.config_values import parse_duration, parse_size
+from bot.config.values import parse_duration, parse_size
 from bot.errors import ConfigError
+from bot.model import TopicConfig
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -189,7 +188,8 @@ def test_example_documents_every_key_and_its_default() -> None:
 
 def test_bundled_demo_config_loads(tmp_path: Path) -> None:
     config = load_config(
-        REPO / "bot" / "demo_data" / "demo.yaml", {"POSTWATCH_DEMO_DB": str(tmp_path / "d.db")}
+        REPO / "bot" / "cli" / "demo_data" / "demo.yaml",
+        {"POSTWATCH_DEMO_DB": str(tmp_path / "d.db")},
     )
     assert config.database_url == f"sqlite:///{tmp_path / 'd.db'}"
 

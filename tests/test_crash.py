@@ -22,7 +22,7 @@ from deliver_helpers import add_alerts
 from fakes.telegram_api import FakeTelegram
 from fakes.telegram_rules import Limits
 
-from bot.store import Store
+from bot.store.database import Store
 
 pytestmark = pytest.mark.slow
 

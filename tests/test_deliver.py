@@ -23,8 +23,8 @@ from deliver_helpers import (
     run_until,
 )
 
-from bot.deliver_lease import LEASE_TTL
-from bot.store import Store
+from bot.deliver.lease import LEASE_TTL
+from bot.store.database import Store
 
 GROUPS = [f"-10010000000{i}" for i in range(5)]
 NO_DIGESTS = {"burst": 10_000}  # these tests are about single messages

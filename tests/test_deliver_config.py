@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.config import DeliverySettings, RateLimit, load_config
-from bot.config_build import build_config
-from bot.config_delivery import parse_rate
+from bot.config.build import build_config
+from bot.config.delivery import parse_rate
+from bot.config.load import load_config
+from bot.config.settings import DeliverySettings, RateLimit
 from bot.errors import ConfigError
 
 EXAMPLE = Path(__file__).parents[1] / "config" / "example.yaml"

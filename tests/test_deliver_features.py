@@ -20,10 +20,10 @@ from deliver_helpers import (
     make_config,
 )
 
-from bot.app import open_runtime
-from bot.notify import ConsoleNotifier
-from bot.schedule import Jobs
-from bot.store import Store
+from bot.notify.base import ConsoleNotifier
+from bot.runtime.core import open_runtime
+from bot.runtime.jobs import Jobs
+from bot.store.database import Store
 
 CHAT = "-1001000000001"
 OTHER = "-1001000000002"

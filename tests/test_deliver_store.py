@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from alembic import command
 from deliver_helpers import T0, add_alerts
 
-from bot import lease as leases
+from bot.deliver import holder as leases
 from bot.model import SentMessage
-from bot.store import Store
+from bot.store.database import Store
 from bot.store.engine import alembic_config, create_engine, parse_url
 
 TTL = timedelta(seconds=60)

@@ -13,8 +13,10 @@ from fakes.telegram_rules import Limits, RateLimiter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import Secret
-from bot.digest import first_words, flood_reason, render_digests
+from bot.config.settings import Secret
+from bot.deliver.digest import first_words, flood_reason, render_digests
+from bot.deliver.pacing import Pacer, Window
+from bot.deliver.render import MESSAGE_LIMIT, utf16_len, visible_length
 from bot.errors import (
     AmbiguousDeliveryError,
     ChatUnavailableError,
@@ -22,9 +24,7 @@ from bot.errors import (
     TransientDeliveryError,
 )
 from bot.model import Alert, Post
-from bot.notify import TelegramNotifier
-from bot.pacing import Pacer, Window
-from bot.render import MESSAGE_LIMIT, utf16_len, visible_length
+from bot.notify.telegram import TelegramNotifier
 
 TELEGRAM = (Window(30, 1.0), Window(1, 1.0), Window(20, 60.0))
 NOW = datetime(2026, 3, 18, 14, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from fakes.http_server import Handler, serve
 
-from bot.config import NetworkSettings
+from bot.config.settings import NetworkSettings
 from bot.errors import (
     BlockedAddressError,
     FetchTimeoutError,
@@ -33,8 +33,8 @@ from bot.errors import (
     ResponseTooLargeError,
     TransportError,
 )
-from bot.http import HttpClient, parse_retry_after
-from bot.netguard import IPAddress, is_public_address
+from bot.net.client import HttpClient, parse_retry_after
+from bot.net.guard import IPAddress, is_public_address
 
 ALLOWED = IPv4Address("127.0.0.1")
 NOW = datetime(2024, 3, 5, 16, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lang import could_be, detect_language
+from bot.classify.lang import could_be, detect_language
 
 
 @pytest.mark.parametrize(

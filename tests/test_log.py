@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.log import DEBUG_ONLY_LOGGERS, QUIET_LOGGERS, parse_level, setup_logging
-from bot.store import Store
+from bot.store.database import Store
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 OTHER_TOKEN = "987654321:ZZZdqTcvCH1vGWJxfSeofSAs0K5PALDxyz"  # never passed as a secret

@@ -11,13 +11,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import TopicConfig
+from bot.classify.lang import could_be, detect_language
+from bot.classify.query import (
+    And,
+    Filter,
+    Near,
+    Not,
+    Or,
+    Query,
+    Term,
+    Word,
+    format_query,
+    parse_query,
+)
+from bot.classify.text import normalize, tokenize
+from bot.classify.watchlist import Watchlist, highlight_spans
 from bot.errors import QueryError
-from bot.lang import could_be, detect_language
-from bot.matcher import Watchlist, highlight_spans
-from bot.model import Post, TopicMatch
-from bot.query import And, Filter, Near, Not, Or, Query, Term, Word, format_query, parse_query
-from bot.text import normalize, tokenize
+from bot.model import Post, TopicConfig, TopicMatch
 
 TRUTH = (
     "Just finished a very good and productive call with President Putin of Russia. We agreed "
@@ -186,7 +196,7 @@ def test_language_from_the_source_else_detected_when_sure() -> None:
     assert set(matched(watchlist, post("Ceasefire", lang="en_GB"))) == {"en"}
     assert matched(watchlist, post("Ceasefire")) == {}  # one word: unknown, not a guess
     english = "Both sides agreed to a ceasefire on energy infrastructure starting tonight."
-    assert set(matched(watchlist, post(english))) == {"en"}  # detected (bot.lang)
+    assert set(matched(watchlist, post(english))) == {"en"}  # detected (bot.classify.lang)
     french = "Les deux camps ont accepté un ceasefire sur les infrastructures énergétiques."
     assert matched(watchlist, post(french)) == {}
 
@@ -271,7 +281,7 @@ def test_highlight_spans_merge_overlaps_and_skip_what_does_not_parse() -> None:
 
 # --- Property: the compiled watchlist agrees with a brute-force reference evaluator --------
 # The reference below reads the AST directly and tries every combination of positions; it
-# shares nothing with bot.evaluate or bot.matcher but the tokeniser.
+# shares nothing with bot.classify.evaluate or bot.classify.watchlist but the tokeniser.
 
 
 def _fits(word: Word, token: str) -> bool:
@@ -326,7 +336,8 @@ class Reference:
                 return source.startswith(q.value) if q.prefix else source == q.value
             if q.name == "kind":
                 return self.kind == q.value
-            # Undeclared: a text without the letters of the language is not in it (bot.lang).
+            # Undeclared: a text without the letters of the language is not in it
+            # (bot.classify.lang).
             written = bool(self.post.lang) or could_be(self.text, q.value)
             return written and self.lang() == q.value
         if isinstance(q, Not):

@@ -9,12 +9,7 @@ import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.errors import BlockedAddressError
-from bot.netguard import (
-    GuardedResolver,
-    check_literal_host,
-    is_public_address,
-    non_public_reason,
-)
+from bot.net.guard import GuardedResolver, check_literal_host, is_public_address, non_public_reason
 
 PUBLIC = [
     "1.1.1.1",

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from fakes.telegram_api import CANT_PARSE, CHAT_NOT_FOUND, KICKED, FakeTelegram
 
-from bot.config import Secret
+from bot.config.settings import Secret
+from bot.deliver.render import render_alert, render_plain
 from bot.errors import (
     ChatMigratedError,
     DeliveryError,
@@ -21,8 +22,8 @@ from bot.errors import (
     TransientDeliveryError,
 )
 from bot.model import Alert, Post, SentMessage
-from bot.notify import ConsoleNotifier, TelegramNotifier
-from bot.render import render_alert, render_plain
+from bot.notify.base import ConsoleNotifier
+from bot.notify.telegram import TelegramNotifier
 
 CHANNEL = "-1001234567890"
 

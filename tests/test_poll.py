@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.config import ChannelConfig, NetworkSettings, SourceConfig, TopicConfig
+from bot.classify.watchlist import Watchlist
+from bot.config.settings import ChannelConfig, NetworkSettings, SourceConfig
 from bot.errors import HttpStatusError, ParseError
-from bot.http import HttpClient
-from bot.matcher import Watchlist
-from bot.model import Post, SourceState, TopicMatch
+from bot.model import Post, SourceState, TopicConfig, TopicMatch
+from bot.net.client import HttpClient
 from bot.poll import MAX_BACKOFF, poll_source, record_failure
 from bot.route import route_alerts
-from bot.store import Store
+from bot.store.database import Store
 
 NOW = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)
 SOURCE = SourceConfig(

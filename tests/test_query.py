@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import QueryError
-from bot.query import (
+from bot.classify.query import (
     And,
     Filter,
     Near,
@@ -19,6 +18,7 @@ from bot.query import (
     format_query,
     parse_query,
 )
+from bot.errors import QueryError
 
 
 def t(raw: str, *words: str, slop: int = 0) -> Term:

@@ -22,12 +22,13 @@ import httpx
 import pytest
 from cli_helpers import write_config
 
-from bot.app import Runtime, open_runtime
-from bot.config import Config, TopicConfig, load_config
-from bot.model import Post
-from bot.notify import ConsoleNotifier
-from bot.reload import Reloader, reload_runtime
-from bot.schedule import Jobs
+from bot.config.load import load_config
+from bot.config.settings import Config
+from bot.model import Post, TopicConfig
+from bot.notify.base import ConsoleNotifier
+from bot.runtime.core import Runtime, open_runtime
+from bot.runtime.jobs import Jobs
+from bot.runtime.reload import Reloader, reload_runtime
 
 FEED = (
     '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'

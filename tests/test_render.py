@@ -11,9 +11,8 @@ from fakes.telegram_rules import visible_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matcher import highlight_spans
-from bot.model import Alert, Post
-from bot.render import (
+from bot.classify.watchlist import highlight_spans
+from bot.deliver.render import (
     CAPTION_LIMIT,
     MESSAGE_LIMIT,
     render_alert,
@@ -21,6 +20,7 @@ from bot.render import (
     utf16_len,
     visible_length,
 )
+from bot.model import Alert, Post
 
 PUBLISHED = datetime(2026, 3, 18, 14, 5, 59, tzinfo=UTC)
 TELEGRAM_TAGS = {"b", "i", "a", "code", "pre", "blockquote"}

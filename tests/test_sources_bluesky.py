@@ -10,10 +10,10 @@ import httpx
 import pytest
 import respx
 
-from bot.config import NetworkSettings, SourceConfig
+from bot.config.settings import NetworkSettings, SourceConfig
 from bot.errors import ParseError
-from bot.http import HttpClient
 from bot.model import Post, SourceState
+from bot.net.client import HttpClient
 from bot.sources.bluesky import MAX_PAGES, BlueskyAdapter, parse_author_feed, post_url
 
 DATA = Path(__file__).parent / "data" / "sources"

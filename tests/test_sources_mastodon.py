@@ -11,14 +11,14 @@ import httpx
 import pytest
 import respx
 
-from bot.config import NetworkSettings, SourceConfig
+from bot.config.addresses import mastodon_account
+from bot.config.settings import NetworkSettings, SourceConfig
 from bot.errors import ParseError
-from bot.http import HttpClient
 from bot.model import Post, SourceState
+from bot.net.client import HttpClient
 from bot.sources.mastodon import (
     MAX_PAGES,
     MastodonAdapter,
-    mastodon_account,
     newest_status_id,
     parse_account_id,
     parse_statuses,

@@ -11,14 +11,14 @@ import httpx
 import pytest
 import respx
 
-from bot.config import NetworkSettings, SourceConfig
+from bot.config.settings import NetworkSettings, SourceConfig
 from bot.errors import ParseError
-from bot.http import HttpClient
 from bot.model import SOURCE_KINDS, Post, SourceState
-from bot.sources import ADAPTERS, adapter_for
+from bot.net.client import HttpClient
 from bot.sources.feed_entry import build_posts
 from bot.sources.feed_fallback import read_with_feedparser
 from bot.sources.feed_xml import read_xml_feed
+from bot.sources.registry import ADAPTERS, adapter_for
 from bot.sources.rss import RssAdapter, parse_feed
 
 DATA = Path(__file__).parent / "data" / "sources"

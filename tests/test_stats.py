@@ -10,9 +10,9 @@ import pytest
 from cli_helpers import postwatch, write_config
 from deliver_helpers import add_alerts
 
+from bot.cli.stats import format_stats, human_duration, percentile
 from bot.model import ChannelCounts, ChannelState, DeliveryStats, SentMessage
-from bot.stats import format_stats, human_duration, percentile
-from bot.store import Store
+from bot.store.database import Store
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -19,7 +19,7 @@ from alembic.migration import MigrationContext
 import bot
 from bot.errors import StoreError
 from bot.model import AlertIntent, Post, SourceState, TopicMatch
-from bot.store import Store
+from bot.store.database import Store
 from bot.store.tables import metadata
 
 ROOT = Path(bot.__file__).parents[1]  # the subprocesses import bot from this checkout
@@ -99,8 +99,8 @@ def test_migrated_schema_matches_the_models(store: Store, db_url: str) -> None:
 def test_processes_starting_together_both_migrate(db_url: str) -> None:
     # Each process imports first and says so; then both open the database at the same moment.
     code = (
-        "import sys; from bot.store import Store; print('ready', flush=True); sys.stdin.read();"
-        " Store.open(sys.argv[1]).close()"
+        "import sys; from bot.store.database import Store; print('ready', flush=True);"
+        " sys.stdin.read(); Store.open(sys.argv[1]).close()"
     )
     with ExitStack() as stack:
         procs = [

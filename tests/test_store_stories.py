@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.model import AlertIntent, Post, SentMessage, SourceState, TopicMatch
-from bot.store import Store
+from bot.store.database import Store
 from bot.store.tables import STORY_PRINT
 
 T0 = datetime(2026, 3, 18, 14, 2, tzinfo=UTC)

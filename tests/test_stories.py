@@ -18,20 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.model import Post
-from bot.stories import (
+from bot.stories.index import MemoryStoryIndex
+from bot.stories.keys import StoryFingerprint, fingerprint, index_keys, stored_fingerprint
+from bot.stories.match import (
     DEFAULT_WINDOW,
-    MemoryStoryIndex,
     StoryCandidate,
     StoryChoice,
-    StoryFingerprint,
-    canonical_url,
     choose_stories,
     choose_story,
-    fingerprint,
-    index_keys,
-    relay_normalize,
-    stored_fingerprint,
 )
+from bot.stories.text import canonical_url, relay_normalize
 
 NOW = datetime(2026, 3, 18, 14, 2, tzinfo=UTC)
 
@@ -409,7 +405,8 @@ def test_keys_are_signed_64_bit_and_the_same_in_another_process() -> None:
     keys = index_keys(fingerprint(post(PRESS_SEC)))
     assert keys and all(-(2**63) <= k < 2**63 for k in keys)
     code = (
-        "from bot.stories import fingerprint, index_keys; from bot.model import Post; import sys;"
+        "from bot.stories.keys import fingerprint, index_keys; from bot.model import Post;"
+        " import sys;"
         "print(index_keys(fingerprint(Post('s', 'p', sys.stdin.read()))))"
     )
     done = subprocess.run(

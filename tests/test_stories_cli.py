@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from alembic import command
 from cli_helpers import write_config
 
-from bot.config import StorySettings
-from bot.config_build import build_config
+from bot.cli.stories import format_story, list_stories, story_record
+from bot.config.build import build_config
+from bot.config.settings import StorySettings
 from bot.errors import ConfigError
 from bot.model import Post, StoryMember, StorySummary
-from bot.store import Store
+from bot.store.database import Store
 from bot.store.engine import alembic_config
-from bot.stories import carrier_label
-from bot.stories_cmd import format_story, list_stories, story_record
+from bot.stories.carrier import carrier_label
 
 T0 = datetime(2026, 3, 18, 14, 2, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import guess_lang, normalize, tokenize, words
+from bot.classify.text import guess_lang, normalize, tokenize, words
 
 
 @pytest.mark.parametrize(

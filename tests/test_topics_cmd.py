@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from cli_helpers import Result, write_config
 
-from bot.cli import main
-from bot.config import TopicConfig, load_config
+from bot.classify.watchlist import Watchlist
+from bot.cli.entry import main
+from bot.cli.topics import BOLD, GUILLEMETS, choose_marks, list_topics, mark, preview_query
+from bot.config.load import load_config
 from bot.errors import QueryError
 from bot.log import QUIET_LOGGERS
-from bot.matcher import Watchlist
-from bot.model import Post, SourceState
-from bot.store import Store
-from bot.topics_cmd import BOLD, GUILLEMETS, choose_marks, list_topics, mark, preview_query
+from bot.model import Post, SourceState, TopicConfig
+from bot.store.database import Store
 
 CEASEFIRE = "ceasefire OR перемири*"
 TOPICS = [

@@ -1,45 +1,11 @@
-"""Source adapters: one module per kind, one registry line per module.
+"""Sources: one adapter module per kind, and the registry (`registry.ADAPTERS`) with one line
+per kind.
 
 Each adapter pairs a pure `parse_...` function (bytes in, Posts out; golden-file tested) with a
 thin async `fetch` that builds the requests through the shared HttpClient and returns the next
-SourceState. Adding a kind is one file and one line in ADAPTERS.
+SourceState. Adding a kind is one file and one line in ADAPTERS. Anything an adapter cannot
+read raises a SourceError (bot.errors), which the poll records against that source alone.
+
+May import: bot.model, bot.errors, bot.config.settings and bot.config.addresses (what a source
+is configured with), bot.net (the one HTTP client). Never the config builders.
 """
-
-from __future__ import annotations
-
-from collections.abc import Mapping
-from datetime import datetime
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
-
-from bot.config import SourceConfig
-from bot.model import Fetched, SourceKind, SourceState
-from bot.sources.bluesky import BlueskyAdapter
-from bot.sources.mastodon import MastodonAdapter
-from bot.sources.rss import RssAdapter
-from bot.sources.telegram import TelegramAdapter
-
-if TYPE_CHECKING:  # bot.http pulls in aiohttp; the adapters only need the type
-    from bot.http import HttpClient
-
-
-class SourceAdapter(Protocol):
-    async def fetch(
-        self, source: SourceConfig, state: SourceState, http: HttpClient, now: datetime
-    ) -> Fetched:
-        """Fetch and parse one source. Raises SourceError subclasses (FetchError, ParseError)."""
-        ...
-
-
-ADAPTERS: Mapping[SourceKind, SourceAdapter] = MappingProxyType(
-    {
-        "rss": RssAdapter(),
-        "mastodon": MastodonAdapter(),
-        "bluesky": BlueskyAdapter(),
-        "telegram": TelegramAdapter(),
-    }
-)
-
-
-def adapter_for(kind: SourceKind) -> SourceAdapter:
-    return ADAPTERS[kind]

@@ -15,17 +15,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.config import SourceConfig
+from bot.config.addresses import BLUESKY_API_URL
+from bot.config.settings import SourceConfig
 from bot.errors import ParseError
 from bot.model import Fetched, Post, SourceState
 from bot.sources.html import tidy_text
 from bot.sources.sniff import load_json
 from bot.sources.timestamps import parse_timestamp
 
-if TYPE_CHECKING:  # bot.http pulls in aiohttp; the adapters only need the type
-    from bot.http import HttpClient
+if TYPE_CHECKING:  # bot.net.client pulls in aiohttp; the adapters only need the type
+    from bot.net.client import HttpClient
 
-DEFAULT_API_URL = "https://public.api.bsky.app"
 PAGE_LIMIT = 50
 MAX_PAGES = 3  # 150 items per poll is far more than a watched account posts in an interval
 _ACCEPT = "application/json"
@@ -152,7 +152,7 @@ class BlueskyAdapter:
     ) -> Fetched:
         if not source.actor:
             raise ParseError(f"source {source.id}: a Bluesky source needs an actor (handle or DID)")
-        url = f"{(source.url or DEFAULT_API_URL).rstrip('/')}/xrpc/app.bsky.feed.getAuthorFeed"
+        url = f"{(source.url or BLUESKY_API_URL).rstrip('/')}/xrpc/app.bsky.feed.getAuthorFeed"
         known_at = parse_timestamp(state.cursor.get("newest_at"))
         known_uri = state.cursor.get("newest_uri")
         first_poll = known_at is None and not known_uri

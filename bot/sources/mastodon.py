@@ -11,22 +11,21 @@ its id is what since_id pages by, and its time is when the account shared it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from bot.config import SourceConfig
+from bot.config.addresses import mastodon_account
+from bot.config.settings import SourceConfig
 from bot.errors import ParseError
 from bot.model import Fetched, Post, SourceState
 from bot.sources.html import reduce_html
 from bot.sources.sniff import load_json
 from bot.sources.timestamps import parse_timestamp
 
-if TYPE_CHECKING:  # bot.http pulls in aiohttp; the adapters only need the type
-    from bot.http import HttpClient
+if TYPE_CHECKING:  # bot.net.client pulls in aiohttp; the adapters only need the type
+    from bot.net.client import HttpClient
 
 PAGE_LIMIT = 40  # the API's maximum for account statuses
 # Pages read after a gap (200 statuses): more than a watched account posts between two polls,
@@ -34,18 +33,6 @@ PAGE_LIMIT = 40  # the API's maximum for account statuses
 # first poll reads one page: it is a baseline.
 MAX_PAGES = 5
 _ACCEPT = "application/json"
-_PROFILE_PATH = re.compile(r"^/(?:@|users/)(?P<acct>[A-Za-z0-9_.-]+(?:@[A-Za-z0-9.-]+)?)/?$")
-
-
-def mastodon_account(url: str) -> tuple[str, str]:
-    """(origin, acct) of a profile URL; ParseError when it is not one."""
-    parts = urlsplit(url.strip())
-    match = _PROFILE_PATH.match(parts.path)
-    if parts.scheme not in ("http", "https") or not parts.netloc or match is None:
-        raise ParseError(
-            f"not a Mastodon profile URL: {url!r} (expected https://host/@name or /users/name)"
-        )
-    return f"{parts.scheme}://{parts.netloc}", match["acct"]
 
 
 def parse_account_id(body: bytes) -> str:

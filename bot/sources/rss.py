@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.config import SourceConfig
+from bot.config.settings import SourceConfig
 from bot.errors import ParseError
 from bot.model import Fetched, Post, SourceState
 from bot.sources.feed_entry import build_posts
@@ -22,8 +22,8 @@ from bot.sources.feed_json import read_json_feed
 from bot.sources.feed_xml import read_xml_feed
 from bot.sources.sniff import body_start, describe_html, describe_junk, looks_like_html
 
-if TYPE_CHECKING:  # bot.http pulls in aiohttp; the adapters only need the type
-    from bot.http import HttpClient
+if TYPE_CHECKING:  # bot.net.client pulls in aiohttp; the adapters only need the type
+    from bot.net.client import HttpClient
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "

@@ -18,14 +18,14 @@ from urllib.parse import urlsplit
 
 from lxml import etree, html
 
-from bot.config import SourceConfig
+from bot.config.settings import SourceConfig
 from bot.errors import ParseError
 from bot.model import Fetched, Post, SourceState
 from bot.sources.html import element_to_text
 from bot.sources.timestamps import parse_timestamp
 
-if TYPE_CHECKING:  # bot.http pulls in aiohttp; the adapters only need the type
-    from bot.http import HttpClient
+if TYPE_CHECKING:  # bot.net.client pulls in aiohttp; the adapters only need the type
+    from bot.net.client import HttpClient
 
 _ACCEPT = "text/html"
 # Pages read when a poll finds only unseen messages (about 100): bounded, so a channel posting

@@ -1,12 +1,11 @@
 """Persistence: SQLModel tables over SQLite (default) or PostgreSQL, Alembic migrations at start.
 
-Only `Store` leaves this package; it takes and returns the plain values in `bot.model`.
+The only package that knows SQL. `bot.store.database.Store` is its one door: it takes and
+returns the plain values of `bot.model`; table classes never leave the package.
 
-    store = Store.open("sqlite:///data/postwatch.db")   # or postgresql+psycopg://user:pw@host/db
+    with Store.open("sqlite:///data/postwatch.db") as store:   # or postgresql+psycopg://...
+        ...
+
+May import: bot.model, bot.errors, bot.stories (the pure story decision it applies inside the
+poll's transaction).
 """
-
-from __future__ import annotations
-
-from bot.store.database import Store
-
-__all__ = ["Store"]

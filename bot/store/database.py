@@ -30,7 +30,7 @@ from bot.model import (
 from bot.store import outbox, queries, stories, topics
 from bot.store.delivery import DeliveryStore
 from bot.store.engine import open_engine
-from bot.stories import DEFAULT_THRESHOLD, DEFAULT_WINDOW
+from bot.stories.match import DEFAULT_THRESHOLD, DEFAULT_WINDOW
 
 
 class Store(DeliveryStore):
@@ -49,6 +49,12 @@ class Store(DeliveryStore):
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"

@@ -1,7 +1,7 @@
 """Session-first queries for leases: a row naming the one process allowed to do something for
 this database (deliver alerts), until `expires_at`. The holder renews it well before then; a
 holder that stops renewing (crashed, hung, partitioned) loses it at expiry, or at once when the
-claimant can tell it is dead (`is_dead`, see bot.lease).
+claimant can tell it is dead (`is_dead`, see bot.deliver.holder).
 """
 
 from __future__ import annotations

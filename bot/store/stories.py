@@ -29,15 +29,10 @@ from bot.model import AlertIntent, Post, StoryMember, StorySummary
 from bot.store import edits
 from bot.store.queries import PostKey, chunked, dialect_insert, post_from_row, terms_by_post
 from bot.store.tables import MATCH, OUTBOX, POST, STORY_KEY, STORY_PRINT
-from bot.stories import (
-    FINGERPRINT_VERSION,
-    MAX_POSTS_PER_KEY,
-    StoryCandidate,
-    StoryFingerprint,
-    carrier_label,
-    choose_stories,
-    fingerprint,
-)
+from bot.stories.carrier import carrier_label
+from bot.stories.index import MAX_POSTS_PER_KEY
+from bot.stories.keys import FINGERPRINT_VERSION, StoryFingerprint, fingerprint
+from bot.stories.match import StoryCandidate, choose_stories
 
 # Fingerprints kept per Store, by post id: stored posts never change, and the candidates of a
 # lookup are mostly the recent posts this process stored itself. Recomputing them was 80% of

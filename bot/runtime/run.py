@@ -1,0 +1,63 @@
+"""Run the bot: once (`postwatch run --once`), or until stopped with the scheduler's jobs and
+SIGHUP reloads; stop gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from bot.config.settings import Config
+from bot.deliver.loop import DeliveryReport
+from bot.poll import PollReport
+from bot.runtime.core import Runtime, enabled_sources
+from bot.runtime.jobs import Jobs
+from bot.runtime.reload import Reloader
+
+log = logging.getLogger(__name__)
+
+
+async def run_once(runtime: Runtime) -> tuple[list[PollReport], DeliveryReport]:
+    """Poll every enabled source once (concurrently, capped), then deliver everything pending."""
+    reports = await asyncio.gather(*(runtime.poll(s) for s in enabled_sources(runtime.config)))
+    delivery = await runtime.deliver()
+    return list(reports), delivery
+
+
+async def run_until_stopped(
+    runtime: Runtime,
+    stop: asyncio.Event | None = None,
+    reload: Callable[[], Config] | None = None,
+) -> None:
+    """Poll on each source's interval and deliver continuously until SIGTERM/SIGINT or `stop`.
+
+    SIGHUP calls `reload` (which reads the config file again) and swaps in the new config and
+    topics when it is valid (bot.runtime.reload). On stop: no new jobs start, in-flight polls,
+    sends and a reload in progress finish, then everything closes.
+    """
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    jobs = Jobs(runtime)
+    reloader = Reloader(runtime, jobs, reload) if reload is not None else None
+    if reloader is not None:
+        loop.add_signal_handler(signal.SIGHUP, reloader.request)
+    jobs.start()
+    log.info(
+        "postwatch running: %d sources, %d topics, %d channels",
+        len(enabled_sources(runtime.config)),
+        len(runtime.config.topics),
+        len(runtime.config.channels),
+    )
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: finishing in-flight work")
+        if reloader is not None:
+            loop.remove_signal_handler(signal.SIGHUP)
+            await reloader.wait()
+        await jobs.stop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
