@@ -19,6 +19,7 @@ MODULES = (
     "bench.bench_classify",
     "bench.bench_delivery",
     "bench.bench_stories",
+    "bench.bench_corpus",
 )
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 

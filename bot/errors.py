@@ -14,7 +14,8 @@
     ├── StoreError             the database cannot be reached or migrated
     └── DeliveryError          a notifier could not deliver an alert
         ├── TransientDeliveryError   retry later (429 with retry_after, network trouble)
-        │   └── AmbiguousDeliveryError  the request may have reached Telegram (read timeout, ...)
+        │   ├── AmbiguousDeliveryError  the request may have reached Telegram (read timeout, ...)
+        │   └── TokenRejectedError      Telegram refused the bot token (401/404 on every call)
         └── PermanentDeliveryError   this message will not go as it is (400 Bad Request)
             ├── ChatMigratedError    the group became a supergroup; carries new_chat_id
             └── ChatUnavailableError the chat refuses every message (bot kicked, chat not found)
@@ -97,6 +98,11 @@ class TransientDeliveryError(DeliveryError):
 class AmbiguousDeliveryError(TransientDeliveryError):
     """The request was sent but no answer came (read/write timeout, connection dropped): the
     message may or may not have been posted. Telegram has no idempotency key to ask."""
+
+
+class TokenRejectedError(TransientDeliveryError):
+    """Telegram refused the bot token. Fatal at start (`run` and `check --online` ask getMe);
+    while running it is retried, as a token can be restored without a restart."""
 
 
 class PermanentDeliveryError(DeliveryError):

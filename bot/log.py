@@ -14,8 +14,8 @@ import logging
 import re
 import sys
 import traceback
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Hashable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 REDACTED = "<redacted>"
@@ -106,6 +106,31 @@ class JsonFormatter(logging.Formatter):
         return self._redact(jsonlib.dumps(entry, ensure_ascii=False))
 
 
+class RepeatLimiter:
+    """Whether a repeating event is due to be logged in full: the first time, then at most once
+    per `every` for the same key. The caller passes the time (an injected clock, no sleeping).
+
+    At most `max_keys` keys are remembered, the least recently logged forgotten first: a key
+    forgotten is simply logged in full once more.
+    """
+
+    def __init__(self, every: timedelta = timedelta(hours=1), max_keys: int = 10_000) -> None:
+        self._every = every
+        self._max_keys = max_keys
+        self._last: dict[Hashable, datetime] = {}
+
+    def due(self, key: Hashable, now: datetime) -> bool:
+        """True (and remembered as logged at `now`) when `key` was not logged within `every`."""
+        last = self._last.get(key)
+        if last is not None and now - last < self._every:
+            return False
+        self._last.pop(key, None)  # re-inserted last: the dict's order is the logging order
+        self._last[key] = now
+        while len(self._last) > self._max_keys:
+            del self._last[next(iter(self._last))]
+        return True
+
+
 class _Handler(logging.StreamHandler[TextIO]):
     """Ours, so a second setup_logging call replaces it instead of doubling every line."""
 
@@ -148,3 +173,9 @@ def setup_logging(
         logging.getLogger(name).setLevel(quiet)
     for name in DEBUG_ONLY_LOGGERS:
         logging.getLogger(name).setLevel(threshold if threshold <= logging.DEBUG else quiet)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 source", "2 sources", "0 sources": a count and its noun in the right number, for log
+    lines and command output alike."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

@@ -112,6 +112,7 @@ class Alert:
     topic_names: tuple[str, ...]
     terms: tuple[str, ...]
     also_posted_by: tuple[str, ...] = ()  # shown as "Also posted by: ..."
+    source_name: str | None = None  # the source's configured `name:`
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,9 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
-def postwatch(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
+def postwatch(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+) -> Result:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("POSTWATCH_")}
     full_env.update(env or {})
     done = subprocess.run(
@@ -35,6 +37,7 @@ def postwatch(*args: str, env: dict[str, str] | None = None, timeout: float = 12
         env=full_env,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 

@@ -116,7 +116,8 @@ def with_source(index: int, **changes: Any) -> dict[str, Any]:
 def test_brief_example_loads_into_the_documented_values(tmp_path: Path) -> None:
     config = load(tmp_path, BRIEF_EXAMPLE, {"TELEGRAM_BOT_TOKEN": TOKEN})
     five_min, day = timedelta(minutes=5), timedelta(hours=24)
-    assert config.database_url == "sqlite:///data/postwatch.db"
+    # Relative to the config file's directory, not the working directory.
+    assert config.database_url == f"sqlite:///{tmp_path / 'data' / 'postwatch.db'}"
     assert config.telegram == TelegramSettings(
         Secret(TOKEN), "https://api.telegram.org/bot", (123456789,)
     )
@@ -213,7 +214,8 @@ def test_sources_inherit_defaults_unless_they_set_their_own(tmp_path: Path) -> N
 
 def test_optional_sections_take_their_defaults(tmp_path: Path) -> None:
     config = load(tmp_path, {"sources": BASE["sources"]})
-    assert config.database_url == "sqlite:///data/postwatch.db"
+    # Relative to the config file's directory, not the working directory.
+    assert config.database_url == f"sqlite:///{tmp_path / 'data' / 'postwatch.db'}"
     assert config.telegram == TelegramSettings()
     assert config.network == NetworkSettings()
     assert config.defaults == Defaults()
@@ -505,6 +507,30 @@ def test_each_problem_names_its_key_path(
     tmp_path: Path, document: dict[str, Any], expected: str
 ) -> None:
     assert problems(tmp_path, document) == [expected]
+
+
+def test_an_over_long_id_is_named_too_long_with_the_limit(tmp_path: Path) -> None:
+    longest, over = "a" * 64, "b" * 65
+    document = base()
+    document["sources"][0]["id"] = longest  # exactly the limit is fine
+    document["sources"][1]["id"] = over
+    document["topics"][0]["id"] = "t" * 70
+    document["channels"][0].update(id="c" * 65, topics=["t" * 70])
+    assert problems(tmp_path, document) == [
+        f"sources[1].id: '{'b' * 57}...' is too long: 65 characters (an id has at most 64)",
+        f"topics[0].id: '{'t' * 57}...' is too long: 70 characters (an id has at most 64)",
+        f"channels[0].id: '{'c' * 57}...' is too long: 65 characters (an id has at most 64)",
+        "channels[0].topics[0]: unknown topic '" + "t" * 70 + "'",  # the topic was refused
+    ]
+    # A bad character and a bad length are each reported as what they are.
+    bad = with_source(0, id="Feed " + "x" * 70)
+    assert problems(tmp_path, bad) == [
+        f"sources[0].id: '{('Feed ' + 'x' * 70)[:57]}...' is not a slug "
+        "(use lowercase letters, digits, '-' and '_', e.g. trump-truth)",
+        f"sources[0].id: '{('Feed ' + 'x' * 70)[:57]}...' is too long: 75 characters "
+        "(an id has at most 64)",
+    ]
+    assert load(tmp_path, with_source(0, id=longest)).sources[0].id == longest
 
 
 def test_valid_query_with_a_known_source_prefix(tmp_path: Path) -> None:

@@ -5,12 +5,15 @@ channels, refusals, and delivery on its own thread."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from db_helpers import impatient_store, write_locked
 from deliver_helpers import (
     ADMIN,
     T0,
@@ -132,6 +135,52 @@ async def test_a_read_timeout_is_resent_once_then_marked_uncertain(
     assert row.uncertain == 1
 
 
+async def test_answers_lost_behind_a_proxy_give_at_most_two_copies_then_uncertain(
+    store: Store, telegram: KickingTelegram, clock: FakeClock, db_url: str
+) -> None:
+    """Telegram posted the message, but a proxy's 502 page (or a 200 that is not the Bot API's
+    answer) came back instead: ambiguous, like a read timeout. Resent once, then `uncertain`."""
+    config = make_config(db_url, telegram, channels(GROUPS[:1]), NO_DIGESTS)
+    add_alerts(store, [1, 2, 3], ["c0"], clock.now())
+    telegram.garble_next("sendMessage", 2, status=502)  # alert 1, twice
+    telegram.garble_next("sendMessage", 1, status=200, body=b"OK")  # alert 2's first send
+
+    async with delivering(store, telegram, config, clock) as deliverer:
+        await run_until(
+            deliverer,
+            lambda: store.outbox_counts() == {"pending": 0, "sent": 2, "failed": 0, "uncertain": 1},
+        )
+
+    posted = Counter(n for c in telegram.sent_messages() for n in delivered_one(c.text))
+    assert posted == Counter({1: 2, 2: 2, 3: 1})  # never a third copy
+    (row,) = store.delivery_stats(T0).channels
+    assert (row.sent, row.uncertain) == (2, 1)
+
+
+async def test_a_flood_wait_outlives_the_process_that_was_told(
+    store: Store, telegram: KickingTelegram, clock: FakeClock, db_url: str
+) -> None:
+    """Telegram said "retry after a day"; the process stops. The next one, and a `run --once`,
+    send nothing into that day, and send as soon as it is over."""
+    config = make_config(db_url, telegram, channels(GROUPS[:2]), NO_DIGESTS)
+    add_alerts(store, [1, 2], ["c0", "c1"], clock.now())
+    telegram.fail_next("sendMessage", 1, 429, retry_after=86_400)
+    async with delivering(store, telegram, config, clock) as deliverer:
+        report = await deliverer.drain()  # a one-shot run leaves a long wait to the next run
+    assert (report.sent, len(telegram.calls("sendMessage"))) == (0, 1)
+
+    clock.advance(3600)  # restarted an hour later: 23 hours still to wait
+    async with delivering(store, telegram, config, clock) as deliverer:
+        report = await deliverer.drain()
+    assert (report.sent, len(telegram.calls("sendMessage"))) == (0, 1)
+    clock.advance(23 * 3600 - 30)  # the daemon, restarted half a minute before the end
+    async with delivering(store, telegram, config, clock) as deliverer:
+        await run_until(deliverer, lambda: store.outbox_counts()["sent"] == 4)
+    first_after = telegram.sent_messages()[0].at
+    assert first_after >= telegram.calls("sendMessage")[0].at + 86_400  # not a moment less
+    assert delivered(telegram) == Counter({1: 2, 2: 2})
+
+
 async def test_a_migrated_group_gets_its_alerts_at_the_new_id_once(
     store: Store, telegram: KickingTelegram, clock: FakeClock, db_url: str
 ) -> None:
@@ -231,3 +280,37 @@ async def test_stop_lets_the_send_on_the_wire_finish(
     assert numbers_in_order(telegram, GROUPS[0]) == [1]
     lease = store.acquire_lease("next-process", clock.now(), LEASE_TTL)
     assert lease.held  # released at stop: the next start need not wait for expiry
+
+
+async def test_a_lock_another_writer_holds_is_waited_out_quietly(
+    db_url: str, telegram: KickingTelegram, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A large poll holds the write lock past the busy timeout: delivery waits and retries,
+    and says nothing above DEBUG for a lock it waited out; each alert goes once."""
+    store = impatient_store(db_url)  # gives up on a held lock after 0.1 s, not 15 s
+    config = make_config(db_url, telegram, channels(GROUPS[:1]), NO_DIGESTS)
+    add_alerts(store, [1, 2, 3], ["c0"], clock.now())
+    caplog.set_level(logging.DEBUG, logger="bot.deliver")
+    released = threading.Event()
+
+    def hold_the_lock() -> None:
+        give_up = time.monotonic() + 5
+        with write_locked(db_url, "outbox"):
+            while sum("database busy" in r.getMessage() for r in caplog.records) < 3:
+                if time.monotonic() > give_up:
+                    break
+                time.sleep(0.01)
+        released.set()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        async with delivering(store, telegram, config, clock) as deliverer:
+            await run_until(deliverer, lambda: store.outbox_counts()["sent"] == 3)
+    finally:
+        holder.join()
+        store.close()
+    assert released.is_set()
+    assert delivered(telegram) == Counter({1: 1, 2: 1, 3: 1})
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert loud == []

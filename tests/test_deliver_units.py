@@ -4,6 +4,7 @@ failure from an ambiguous one, against the fake Bot API server."""
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +14,12 @@ from fakes.telegram_rules import Limits, RateLimiter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.classify.watchlist import highlight_spans
 from bot.config.settings import Secret
 from bot.deliver.digest import first_words, flood_reason, render_digests
+from bot.deliver.measure import MESSAGE_LIMIT, entity_count, utf16_len, visible_length
 from bot.deliver.pacing import Pacer, Window
-from bot.deliver.render import MESSAGE_LIMIT, utf16_len, visible_length
+from bot.deliver.render import render_alert
 from bot.errors import (
     AmbiguousDeliveryError,
     ChatUnavailableError,
@@ -125,6 +128,28 @@ def test_digest_parts_fit_telegrams_limit_and_list_every_alert_once() -> None:
         assert utf16_len(part.plain) <= MESSAGE_LIMIT
 
 
+_TAG = re.compile(r"<(?:b|i|a)[ >]")
+
+
+def test_digest_parts_stay_under_the_hundred_entities_telegram_formats() -> None:
+    # Short lines: 61 fit 4096 units, and at 3 tags each they carried 184 entities.
+    alerts = [alert(n, "Talks in #Geneva: see geneva.example today") for n in range(200)]
+    parts = render_digests(alerts, "more than 10 were waiting")
+    assert [i for part in parts for i in part.alert_ids] == list(range(200))
+    assert len(parts) > 4
+    for part in parts:
+        assert len(_TAG.findall(part.html)) < 100
+        assert entity_count(part.html) < 100  # with the hashtags and links Telegram finds
+
+
+def test_an_alert_with_hundreds_of_matches_stays_under_a_hundred_entities() -> None:
+    post = Post("wire", "p1", "ceasefire " * 300, url="https://wire.example/1")
+    many = Alert(1, "-1001", post, "rss", ("Ceasefire",), ("ceasefire",))
+    html = render_alert(many, NOW, highlight_spans)
+    assert html.count("<b>") >= 90 and len(_TAG.findall(html)) < 100
+    assert entity_count(html) < 100
+
+
 def test_first_words_cut_at_a_word_with_an_ellipsis() -> None:
     assert first_words("one two three", words=2) == "one two…"
     assert first_words("short") == "short"
@@ -158,6 +183,47 @@ async def test_read_timeouts_and_dropped_answers_are_ambiguous(fake_telegram: Fa
         for _ in range(2):
             with pytest.raises(AmbiguousDeliveryError):
                 await sender.send("-1001", "hi", plain="hi")
+    finally:
+        await sender.aclose()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (502, b"<html><h1>502 Bad Gateway</h1> nginx</html>", "text/html"),  # a proxy's page
+        (200, b"<html>captive portal</html>", "text/html"),
+        (
+            200,
+            b'{"ok": true, "result": {"message_id": "7", "chat": {"id": -1001}}}',
+            "application/json",
+        ),
+        (200, b'{"ok": true}', "application/json"),
+        (200, b'{"ok": false, "error_code": 400, "description": "odd"}', "application/json"),
+        (500, b'{"ok": false}', "application/json"),
+        (503, b"[]", "application/json"),
+    ],
+)
+async def test_an_answer_that_is_not_telegrams_own_is_ambiguous(
+    fake_telegram: FakeTelegram, status: int, body: bytes, content_type: str
+) -> None:
+    # The fake posts the message, then something in between answers in Telegram's place.
+    sender = TelegramNotifier(Secret(fake_telegram.token), fake_telegram.base_url)
+    fake_telegram.garble_next("sendMessage", status=status, body=body, content_type=content_type)
+    try:
+        with pytest.raises(AmbiguousDeliveryError, match=f"HTTP {status}"):
+            await sender.send("-1001", "hi", plain="hi")
+        assert len(fake_telegram.sent_messages("-1001")) == 1  # it was posted after all
+    finally:
+        await sender.aclose()
+
+
+async def test_telegrams_own_5xx_refusal_is_a_plain_retry(fake_telegram: FakeTelegram) -> None:
+    sender = TelegramNotifier(Secret(fake_telegram.token), fake_telegram.base_url)
+    fake_telegram.fail_next("sendMessage", 1, 502)  # {"ok": false, "error_code": 502, ...}
+    try:
+        with pytest.raises(TransientDeliveryError) as caught:
+            await sender.send("-1001", "hi", plain="hi")
+        assert not isinstance(caught.value, AmbiguousDeliveryError)
     finally:
         await sender.aclose()
 

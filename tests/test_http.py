@@ -33,8 +33,8 @@ from bot.errors import (
     ResponseTooLargeError,
     TransportError,
 )
+from bot.net.addresses import IPAddress, is_public_address
 from bot.net.client import HttpClient, parse_retry_after
-from bot.net.guard import IPAddress, is_public_address
 
 ALLOWED = IPv4Address("127.0.0.1")
 NOW = datetime(2024, 3, 5, 16, 0, tzinfo=UTC)
@@ -471,6 +471,8 @@ async def test_mock_transport_errors_are_translated() -> None:
         ("", None),
         (None, None),
         ("next week", None),
+        ("99999999999999999999", 7 * 24 * 3600.0),  # overflowed the backoff's timedelta
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 7 * 24 * 3600.0),
     ],
 )
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:

@@ -161,6 +161,69 @@ def test_proximity() -> None:
     assert not fires("energy NEAR/5 energy", text)  # two occurrences needed
 
 
+def test_near_n_and_phrase_n_both_count_the_words_between() -> None:
+    # NEAR/0 and "a b"~0 mean next to each other; n allows n words between (~n in total).
+    assert fires("peace NEAR/0 talks", "peace talks")
+    assert fires("talks NEAR/0 peace", "peace talks")  # either order
+    assert not fires("peace NEAR/0 talks", "peace and talks")
+    assert fires("peace NEAR/1 talks", "peace and talks")
+    assert fires('"peace talks"~0', "peace talks")
+    assert not fires('"peace talks"~0', "peace and talks")
+    assert fires('"peace talks"~1', "peace and talks")
+    assert fires('"peace talks resume"~2', "peace x talks y resume")
+    assert not fires('"peace talks resume"~1', "peace x talks y resume")
+
+
+_ISSUE_EMOJI = ["⚡️", "❗️", "‼️", "⚠️", "❤️", "☝️", "☝\ufe0e", "#️⃣"]  # 1️⃣ is the word 1
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "hit"),
+    [
+        ("breaking", "⚡️BREAKING: ceasefire agreed", True),
+        ("зеленський", "❗️Зеленський: енергетичне перемир'я", True),
+        ('"peace talks"', "peace ⚡️ talks resume", True),
+        ("1", "1️⃣ ceasefire", True),
+        ("kyiv -breaking", "⚡️BREAKING: Kyiv", False),
+        ("kyiv -breaking", "⚡️Kyiv", True),
+    ],
+)
+def test_the_issue_9_posts(query: str, text: str, hit: bool) -> None:
+    assert fires(query, text) is hit
+
+
+@pytest.mark.parametrize("emoji", _ISSUE_EMOJI)
+def test_a_standalone_emoji_is_not_a_word_for_proximity(emoji: str) -> None:
+    text = f"peace {emoji} talks {emoji} resume"
+    assert fires("peace NEAR/0 talks", text)
+    assert fires('"peace talks"', text)
+    assert fires('"peace resume"~1', text)  # only `talks` is between
+    assert not fires('"peace resume"~0', text)
+    assert fires("resume NEAR/1 peace", text)
+    assert not fires("resume NEAR/0 peace", text)
+
+
+def test_highlights_of_decorated_words_leave_the_emoji_out() -> None:
+    assert _marked("⚡️BREAKING: Kyiv", ["breaking"]) == "⚡️[BREAKING]: Kyiv"
+    assert _marked("1️⃣ ceasefire", ["1"]) == "[1️⃣] ceasefire"
+
+
+def test_a_not_only_branch_inside_an_and_narrows_its_positive_term() -> None:
+    query = "ceasefire AND (truce OR NOT war)"
+    assert fires(query, "ceasefire agreed")
+    assert fires(query, "ceasefire and truce, the war goes on")
+    assert not fires(query, "ceasefire, the war goes on")
+    assert not fires(query, "truce agreed")
+
+
+def test_an_author_phrase_needs_its_words_in_order_next_to_each_other() -> None:
+    query = 'ceasefire author:"Donald Trump"'
+    assert fires(query, "Ceasefire!", author="Donald Trump Jr.")
+    assert not fires(query, "Ceasefire!", author="Donald J. Trump")
+    assert not fires(query, "Ceasefire!", author="Trump, Donald")
+    assert fires("ceasefire author:trump author:donald", "Ceasefire!", author="Trump, Donald")
+
+
 def test_exclusions() -> None:
     watchlist = compile_topics(ukraine="ceasefire -Gaza", gaza="ceasefire Gaza")
     assert matched(watchlist, post("Ceasefire talks on Ukraine")) == {"ukraine": ("ceasefire",)}

@@ -9,7 +9,8 @@ import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.errors import BlockedAddressError
-from bot.net.guard import GuardedResolver, check_literal_host, is_public_address, non_public_reason
+from bot.net.addresses import is_public_address, non_public_reason
+from bot.net.guard import GuardedResolver, check_literal_host
 
 PUBLIC = [
     "1.1.1.1",

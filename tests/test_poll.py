@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -200,3 +201,31 @@ def test_routing_sends_each_post_to_the_channels_of_its_topics(baseline: bool) -
             ("2", "ceasefire"),
             ("2", "everything"),
         }
+
+
+async def test_backoff_is_said_once_with_its_end_and_recovery_once(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.poll")
+    down = httpx.Response(503, text="down")
+    now = [NOW]
+    await poll(store, Script(down), clock=lambda: now[0])  # one blip: no backoff yet
+    now[0] += SOURCE.every
+    await poll(store, Script(down), clock=lambda: now[0])  # two in a row: backing off
+    second = [r.getMessage() for r in caplog.records if "failed (2 in a row)" in r.getMessage()]
+    until = store.load_states()["wire"].next_poll_at
+    assert until is not None
+    assert second == [
+        f"source wire failed (2 in a row): HTTP 503 from feeds.example/rss; "
+        f"backing off until {until:%H:%M} UTC"
+    ]
+    caplog.clear()
+    assert (await poll(store, Script(), clock=lambda: now[0])).skipped  # no request made
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG]  # nothing said again at INFO
+    now[0] = until
+    ok = httpx.Response(304, headers={"ETag": '"v1"'})
+    await poll(store, Script(ok), clock=lambda: now[0])
+    await poll(store, Script(ok), clock=lambda: now[0] + SOURCE.every)
+    recovered = [r.getMessage() for r in caplog.records if "recovered" in r.getMessage()]
+    assert recovered == ["source wire recovered after 2 failed polls"]
+    assert any("not modified (HTTP 304)" in r.getMessage() for r in caplog.records)

@@ -193,6 +193,105 @@ def test_errors_say_what_and_where(text: str, message: str, column: int) -> None
     assert str(caught.value) == f"{caught.value.message} at column {column}"
 
 
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("\u0301", 1),  # only a combining mark: like `!!!`, nothing to search
+        ("!!!", 1),
+        ("ceasefire \u0301", 11),
+        ("ceasefire ⚡️", 11),
+        ("ceasefire \ufe0f", 11),
+        ("ceasefire #️⃣", 11),  # a keycap on `#` is no digit
+        ("ceasefire OR ‼️", 14),
+    ],
+)
+def test_a_term_that_folds_to_no_word_is_refused_with_its_column(text: str, column: int) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query(text)
+    assert caught.value.message.endswith("has no letters or digits to search")
+    assert caught.value.column == column
+
+
+def test_decorated_query_terms_fold_like_posts() -> None:
+    assert parse_query("1️⃣") == t("1️⃣", "1")
+    assert parse_query("⚡️BREAKING") == t("⚡️BREAKING", "breaking")
+    assert parse_query('"peace ⚡️ talks"') == t('"peace ⚡️ talks"', "peace", "talks")
+    with pytest.raises(QueryError, match="empty phrase"):
+        parse_query('"\u0301 ⚡️"')
+    with pytest.raises(QueryError, match="author: needs letters or digits"):
+        parse_query("author:\u0301")
+
+
+def test_a_not_only_or_branch_is_accepted_inside_an_and_with_a_positive_term() -> None:
+    # Every match still contains `ceasefire`: the OR only narrows it.
+    assert parse_query("ceasefire AND (truce OR NOT war)") == And(
+        (t("ceasefire", "ceasefire"), Or((t("truce", "truce"), Not(t("war", "war")))))
+    )
+    assert parse_query("(truce OR -war) kind:telegram") == And(
+        (
+            Or((t("truce", "truce"), Not(t("war", "war")))),
+            Filter("kind", "telegram", "kind:telegram"),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("truce OR NOT war", 10),  # the OR can be true without any positive term
+        ("(truce OR NOT war) AND NOT peace", 11),  # nothing positive holds the AND
+        ("ceasefire OR (truce OR NOT war)", 24),
+        ("NOT NOT war", 1),  # a term under NOT never counts as positive
+    ],
+)
+def test_a_query_that_can_match_without_a_positive_term_is_refused(text: str, column: int) -> None:
+    with pytest.raises(QueryError, match="would match almost every post") as caught:
+        parse_query(text)
+    assert caught.value.column == column
+
+
+def test_nesting_is_limited_to_32_levels_of_parentheses_and_nots() -> None:
+    assert parse_query("(" * 32 + "a" + ")" * 32) == t("a", "a")
+    assert parse_query("x " + "NOT " * 32 + "y") is not None
+    for text, column in [
+        ("(" * 33 + "a" + ")" * 33, 33),
+        ("x " + "NOT " * 33 + "y", 3 + 4 * 32),
+        ("x " + "(NOT " * 17 + "y" + ")" * 17, 3 + 5 * 16),  # both count: 17th '(' is 33rd
+    ]:
+        with pytest.raises(QueryError, match="nested more than 32 levels deep") as caught:
+            parse_query(text)
+        assert caught.value.column == column
+
+
+def test_near_binds_tighter_than_not_and_and() -> None:
+    near = Near(t("a", "a"), t("b", "b"), 2)
+    assert parse_query("NOT a NEAR/2 b x") == And((Not(near), t("x", "x")))
+    assert parse_query("x a NEAR/2 b") == And((t("x", "x"), near))
+    assert parse_query("x AND a NEAR/2 b OR c") == Or((And((t("x", "x"), near)), t("c", "c")))
+
+
+def test_operators_are_ascii_upper_case_and_full_width_ones_are_words() -> None:
+    assert parse_query("war ＡＮＤ peace") == And(
+        (t("war", "war"), t("ＡＮＤ", "and"), t("peace", "peace"))
+    )
+    assert parse_query("war ＯＲ peace") == And(
+        (t("war", "war"), t("ＯＲ", "or"), t("peace", "peace"))
+    )
+    assert parse_query("ＮＯＴ war") == And((t("ＮＯＴ", "not"), t("war", "war")))
+    assert parse_query("a ＮＥＡＲ/2 b") == And(
+        (t("a", "a"), t("ＮＥＡＲ/2", "near", "2"), t("b", "b"))
+    )
+
+
+def test_an_author_value_of_several_words_is_a_phrase() -> None:
+    quoted = parse_query('author:"Donald Trump"')
+    assert isinstance(quoted, Filter)
+    assert quoted.words == (Word("donald"), Word("trump"))
+    assert parse_query("author:Donald-Trump") == Filter(
+        "author", "donald-trump", "author:Donald-Trump", (Word("donald"), Word("trump"))
+    )
+
+
 def test_a_word_containing_an_operator_name_is_a_word() -> None:
     assert parse_query("ORBAN NOTABLE ANDROID") == And(
         (t("ORBAN", "orban"), t("NOTABLE", "notable"), t("ANDROID", "android"))

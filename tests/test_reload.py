@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +25,7 @@ from cli_helpers import write_config
 
 from bot.config.load import load_config
 from bot.config.settings import Config
-from bot.model import Post, TopicConfig
+from bot.model import Post, SourceState, TopicConfig
 from bot.notify.base import ConsoleNotifier
 from bot.runtime.core import Runtime, open_runtime
 from bot.runtime.jobs import Jobs
@@ -304,3 +305,38 @@ def test_postwatch_run_reloads_on_sighup(tmp_path: Path) -> None:
             process.kill()
             process.wait()
         lines.close()
+
+
+async def test_a_topic_added_by_a_reload_matches_the_posts_already_stored(
+    runtime: Runtime, config_path: Path, db_url: str
+) -> None:
+    assert (await runtime.poll(runtime.config.sources[0])).stored == 1  # matched nothing
+    write_config(config_path, document(db_url, {"ceasefire": "monday", "truce": "truce"}))
+    assert (await reload_runtime(runtime, loader(config_path))).applied
+
+    (row,) = runtime.store.export_posts()
+    assert row.terms == {"ceasefire": ("monday",), "truce": ("truce",)}  # changed, and added
+    assert runtime.store.outbox_counts().get("pending", 0) == 0  # matched, never alerted
+    write_config(config_path, document(db_url, {"ceasefire": "ceasefire", "truce": "truce"}))
+    assert (await reload_runtime(runtime, loader(config_path))).applied
+    (row,) = runtime.store.export_posts()
+    assert row.terms == {"truce": ("truce",)}  # the changed query no longer matches it
+
+
+async def test_a_reload_that_changes_a_source_lifts_its_backoff(
+    runtime: Runtime, config_path: Path, db_url: str
+) -> None:
+    later = runtime.clock() + timedelta(hours=5)
+    for source_id in ("wire", "other"):
+        state = SourceState(source_id, failures=4, last_error="HTTP 404", next_poll_at=later)
+        runtime.store.save_state(state, runtime.clock())
+    changed = document(db_url, {"ceasefire": "ceasefire"}, ("wire", "other"))
+    changed["sources"][0]["url"] = "https://wire.example/fixed/rss"
+    write_config(config_path, document(db_url, {"ceasefire": "ceasefire"}, ("wire", "other")))
+    assert (await reload_runtime(runtime, loader(config_path))).applied
+    write_config(config_path, changed)
+    assert (await reload_runtime(runtime, loader(config_path))).applied
+
+    states = runtime.store.load_states()
+    assert (states["wire"].failures, states["wire"].next_poll_at) == (0, None)
+    assert (states["other"].failures, states["other"].next_poll_at) == (4, later)

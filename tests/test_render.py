@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 
@@ -12,14 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.classify.watchlist import highlight_spans
-from bot.deliver.render import (
-    CAPTION_LIMIT,
-    MESSAGE_LIMIT,
-    render_alert,
-    render_plain,
-    utf16_len,
-    visible_length,
-)
+from bot.deliver.measure import CAPTION_LIMIT, MESSAGE_LIMIT, utf16_len, visible_length
+from bot.deliver.render import render_alert, render_plain
 from bot.model import Alert, Post
 
 PUBLISHED = datetime(2026, 3, 18, 14, 5, 59, tzinfo=UTC)
@@ -43,7 +38,7 @@ def _alert(
 def test_layout_escapes_every_field() -> None:
     assert render_alert(_alert()) == (
         "🔔 <b>Ukraine ceasefire · Gaza</b>\n"
-        "<i>whitehouse</i> (rss) · Press &lt;Office&gt;\n"
+        "<i>Press &lt;Office&gt;</i> · example.org\n"
         "\n"
         "<b>A &amp; B</b>\n"
         "Talks resume.\n"
@@ -56,7 +51,7 @@ def test_layout_escapes_every_field() -> None:
 def test_plain_text_has_no_markup_and_shows_the_url() -> None:
     assert render_plain(_alert()) == (
         "🔔 Ukraine ceasefire · Gaza\n"
-        "whitehouse (rss) · Press <Office>\n"
+        "Press <Office> · example.org\n"
         "\n"
         "A & B\n"
         "Talks resume.\n"
@@ -67,7 +62,18 @@ def test_plain_text_has_no_markup_and_shows_the_url() -> None:
 
 def test_optional_fields_drop_their_lines() -> None:
     alert = _alert(title=None, author=None, url=None, published_at=None, topics=())
-    assert render_alert(alert) == "<i>whitehouse</i> (rss)\n\nTalks resume."
+    assert render_alert(alert) == "<i>whitehouse</i>\n\nTalks resume."  # no author, no link
+
+
+def test_a_source_name_heads_the_alert_with_the_author_and_platform() -> None:
+    alert = replace(_alert(author="Donald J. Trump"), source_name="Trump on Truth Social")
+    post = replace(alert.post, url="https://truthsocial.com/@realDonaldTrump/1")
+    line = render_plain(replace(alert, post=post)).splitlines()[1]
+    assert line == "Trump on Truth Social · Donald J. Trump · Truth Social"
+    nameless = replace(alert, source_name=None, post=post)
+    assert render_plain(nameless).splitlines()[1] == "Donald J. Trump · Truth Social"
+    unlinked = Alert(1, "-1", Post("zelensky-tg", "1", "Text"), "telegram", (), ())
+    assert render_plain(unlinked).splitlines()[0] == "zelensky-tg · Telegram"
 
 
 def test_time_is_shown_in_utc_and_falls_back_to_now() -> None:
@@ -250,9 +256,7 @@ def test_any_text_renders_well_formed_within_the_limit_keeping_a_prefix(
     assert shown == _well_formed(render_alert(alert, limit=limit))  # highlighting adds no text
     if text[: limit // 4].strip():  # else a trim may keep only whitespace, dropping the body
         # Short title and author: only the post text is trimmed, to a prefix of itself.
-        head = (
-            f"🔔 Ukraine ceasefire · Gaza\nwhitehouse (rss){' · ' + author if author else ''}\n\n"
-        )
+        head = f"🔔 Ukraine ceasefire · Gaza\n{author or 'whitehouse'} · example.org\n\n"
         head += f"{title}\n" if title else ""
         tail = "\n\n2026-03-18 14:05 UTC · Open original"
         assert shown.startswith(head)
@@ -276,3 +280,24 @@ def test_any_fields_fit_any_limit(
 
     assert utf16_len(_well_formed(render_alert(alert, limit=limit))) <= limit
     assert utf16_len(render_plain(alert, limit=limit)) <= limit
+
+
+def test_the_post_text_outlasts_huge_carrier_names() -> None:
+    # A relay copy signed with 5,000 characters used to push the post text out of the edit.
+    text = "Productive call with President Putin. We agreed to an immediate ceasefire. " * 3
+    names = ("X" * 5000, *(f"@mirror{n} (X)" for n in range(16)))
+    alert = replace(_alert(text.strip()), also_posted_by=names)
+    for limit in (MESSAGE_LIMIT, CAPTION_LIMIT):
+        shown = visible_text(render_alert(alert, limit=limit))
+        assert text.strip() in shown
+        assert f"X{'X' * 62}…, @mirror0 (X)" in shown  # one name is at most 64 units
+        assert "@mirror3 (X) and 12 more" in shown
+        assert utf16_len(shown) <= limit
+
+
+def test_a_long_post_still_keeps_its_names_author_and_title() -> None:
+    alert = replace(_alert("word " * 2000, author="Donald J. Trump"), also_posted_by=("@a (X)",))
+    shown = visible_text(render_alert(alert))
+    assert "Also posted by: @a (X)" in shown
+    assert "Donald J. Trump" in shown and "A & B" in shown
+    assert utf16_len(shown) <= MESSAGE_LIMIT

@@ -31,7 +31,10 @@ def test_own_post_with_images() -> None:
     assert page.posts[0] == Post(
         source_id="bsky",
         post_id="3kmz7rbtq2k2a",
-        text="Hearing on the Clean Water Act amendment starts now.\n\nWatch live: example.gov/live",
+        text=(
+            "Hearing on the Clean Water Act amendment starts now.\n\nWatch live: example.gov/live"
+            "\n\nCommittee room"  # the picture's alt text
+        ),
         url="https://bsky.app/profile/senexample.bsky.social/post/3kmz7rbtq2k2a",
         author="Sen. Example (@senexample.bsky.social)",
         published_at=datetime(2024, 3, 5, 15, 0, 0, 412000, tzinfo=UTC),
@@ -58,7 +61,10 @@ def test_page_details() -> None:
     page = parse_author_feed("bsky", load("bluesky_feed_page1.json"))
     third = page.posts[2]
     assert third.lang == "es"  # the first of record.langs
-    assert third.text == "Gracias a todos los que vinieron hoy. Thank you all for coming today."
+    assert third.text == (  # the link card is context
+        "Gracias a todos los que vinieron hoy. Thank you all for coming today."
+        "\n\n> Town hall\n> Recap\n> https://example.gov/town-hall"
+    )
     assert third.image_url is None  # a link card is not an attached image
     assert len(page.posts) == 3  # the feed-generator record is not a post
     assert page.cursor == "2024-03-05T12:59:00.000Z"

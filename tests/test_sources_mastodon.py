@@ -42,7 +42,7 @@ def test_status_with_media_becomes_a_post() -> None:
         post_id="112045557735284617",
         text=(
             "THANK YOU TEXAS! Tremendous crowd tonight & a great result.\n"
-            "We will be back soon!\n\n#MAGA"
+            "We will be back soon!\n\n#MAGA\n\nCrowd"  # the picture's description comes last
         ),
         url="https://truthsocial.com/@realDonaldTrump/112045557735284617",
         author="Donald J. Trump (@realDonaldTrump)",

@@ -26,8 +26,8 @@ def load(name: str) -> bytes:
 
 def test_channel_page_messages() -> None:
     posts = parse_channel_page("tg", load("telegram_channel.html"))
-    # The service message and the poll have nothing to read; the rest keep page order.
-    assert [p.post_id for p in posts] == ["4118", "4119", "4120", "4122"]
+    # The service message is skipped; the rest keep page order.
+    assert [p.post_id for p in posts] == ["4118", "4119", "4120", "4121", "4122"]
     assert posts[0] == Post(
         source_id="tg",
         post_id="4118",
@@ -55,9 +55,15 @@ def test_reply_uses_its_own_text_not_the_quoted_one() -> None:
     assert reply.image_url is None  # the quoted message's thumbnail is not this message's photo
 
 
+def test_a_poll_is_its_question() -> None:
+    poll = parse_channel_page("tg", load("telegram_channel.html"))[3]
+    assert poll.text == "Did you lose power today?"  # not "Anonymous poll"
+
+
 def test_forwarded_message_text() -> None:
-    forwarded = parse_channel_page("tg", load("telegram_channel.html"))[3]
+    forwarded = parse_channel_page("tg", load("telegram_channel.html"))[4]
     assert forwarded.text == "Metro lines 2 and 5 are running again.\nExpect delays until 16:00."
+    assert forwarded.author == "City Transit"  # whom it was forwarded from
     assert forwarded.published_at == datetime(2024, 3, 5, 12, 31, 9, tzinfo=UTC)
 
 
@@ -132,7 +138,7 @@ async def test_fetch_reads_the_preview_page(router: respx.MockRouter, http: Http
     state = SourceState("tg")
     fetched = await TelegramAdapter().fetch(source(), state, http, NOW)
     assert route.calls.last.request.headers["accept"] == "text/html"
-    assert len(fetched.posts) == 4
+    assert len(fetched.posts) == 5
     assert route.call_count == 1  # the first poll is a baseline: one page
     assert fetched.state.cursor == {"newest_id": "4122"}
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from bot.model import Post
 from bot.stories.index import MemoryStoryIndex
 from bot.stories.keys import StoryFingerprint, fingerprint, index_keys, stored_fingerprint
+from bot.stories.links import canonical_url
 from bot.stories.match import (
     DEFAULT_WINDOW,
     StoryCandidate,
@@ -27,7 +28,7 @@ from bot.stories.match import (
     choose_stories,
     choose_story,
 )
-from bot.stories.text import canonical_url, relay_normalize
+from bot.stories.text import article_urls, relay_normalize
 
 NOW = datetime(2026, 3, 18, 14, 2, tzinfo=UTC)
 
@@ -179,6 +180,25 @@ _WH = "whitehouse.gov/briefings-statements/2026/03/readout"
 )  # fmt: skip
 def test_canonical_url(url: str, canonical: str) -> None:
     assert canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("http://[::1", "http://[::1"),  # issue 9: urlsplit raised "Invalid IPv6 URL"
+        ("http://[zz]/a", "http://[zz]/a"),  # bracketed, but no IP address
+        ("http://ex\uff03ample.org/a", "http://ex\uff03ample.org/a"),  # NFKC gives "#"
+        ("http://exa mple.org/a", "http://exa mple.org/a"),
+        ("http://ex\x00ample.org/", "http://ex\x00ample.org/"),
+        ("https://e.org/\ud800", "https://e.org/\ud800"),  # a lone surrogate
+        ("/relative/path", "http:///relative/path"),  # no host: no article
+        ("https://[::1]:8080/a/", "[::1]:8080/a"),  # brackets kept: "::1:8080" is ambiguous
+        ("https://example.org:99999/a", "example.org/a"),  # an impossible port is dropped
+    ],
+)  # fmt: skip
+def test_canonical_url_of_what_is_no_usable_link(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+    assert article_urls(f"see {url}", url) == ((canonical,) if "://" not in canonical else ())
 
 
 def test_links_to_one_article_make_one_story_when_the_texts_agree() -> None:

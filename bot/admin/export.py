@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable
 from typing import IO, Literal
 
@@ -58,6 +59,20 @@ def write_export(rows: Iterable[ExportRow], fmt: ExportFormat, out: IO[str]) -> 
         record = _record(row)
         record["topics"] = ";".join(row.topics)
         record["terms"] = json.dumps(record["terms"], ensure_ascii=False, separators=(",", ":"))
-        writer.writerow(record)
+        writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in record.items()})
         count += 1
     return count
+
+
+# https://owasp.org/www-community/attacks/CSV_Injection: a cell starting with one of these is a
+# formula to Excel, LibreOffice and Google Sheets (=HYPERLINK(...) reaching out, DDE, ...).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Controls other than tab and newline; JSON Lines escapes them, CSV would write them raw.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def csv_cell(text: str) -> str:
+    """Feed text made safe for a spreadsheet: controls removed, a formula start quoted with `'`
+    (OWASP's rule; the cell then shows as text, the quote visible only in the formula bar)."""
+    text = _CONTROLS.sub("", text.replace("\r\n", "\n"))
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text

@@ -7,16 +7,24 @@
     near     := primary ["NEAR/" n primary]          either order, at most n words between
     primary  := "(" or ")" | phrase ["~" n] | field ":" value | word
 
-Precedence is NOT > AND > OR. Operators are upper-case (`and`, `or` are ordinary words). A word
+Precedence is NEAR > NOT > AND > OR; parentheses and NOTs nest at most MAX_DEPTH deep.
+Operators are ASCII upper-case (`and`, `or` and full-width `ＡＮＤ` are ordinary words). A word
 or phrase matches whole folded words (see bot.classify.text): `war` never matches "warning", and
 a word ending in `*` matches every word starting with it (`перемири*`). `cease-fire` is two
-words and matches "cease-fire", "cease fire" and "cease–fire". Phrases use straight or
-typographic quotes (" “ ” „ « »); `"a b"~n` lets at most n other words in between, in order.
-Fields: `author:NAME` (words of the post's author), `source:ID` (source id, `*` suffix allowed),
+words and matches "cease-fire", "cease fire" and "cease–fire". A term that folds to no word
+(`!!!`, an emoji, a lone combining mark) is refused. Phrases use straight or typographic quotes
+(" “ ” „ « »); `"a b"~n` lets at most n other words in between in all, in order, as
+`a NEAR/n b` allows n words between, in either order (0: adjacent).
+Fields: `author:NAME` (the author's name contains the word, or the words of a quoted or
+hyphenated value as a phrase), `source:ID` (source id, `*` suffix allowed),
 `kind:rss|mastodon|bluesky|telegram`, `lang:xx` (primary subtag of the language the source
 declares; otherwise the watchlist's detector decides, by default
-bot.classify.lang.detect_language: unknown when unsure). A query must contain something positive
-in every OR branch: "NOT x" alone would match almost every post.
+bot.classify.lang.detect_language: unknown when unsure).
+A query must be *anchored*, or it would match almost every post: a positive term (word,
+phrase, NEAR, field) is anchored, an AND when one of its operands is, an OR when all its
+branches are, a NOT never (not even NOT NOT x). So `NOT x` and `a OR NOT b` are refused, and
+`ceasefire AND (truce OR NOT war)` is accepted: every match contains `ceasefire`. The watchlist
+indexes each topic by its anchors (bot.classify.watchlist).
 """
 
 from __future__ import annotations

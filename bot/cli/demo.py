@@ -17,6 +17,7 @@ import httpx
 from bot.cli.exit_codes import EXIT_OK
 from bot.config.load import load_config
 from bot.config.settings import Config
+from bot.log import counted
 from bot.runtime.core import open_runtime
 from bot.runtime.run import run_once
 
@@ -74,8 +75,10 @@ def demo() -> int:
         finally:
             await runtime.close()
         print(
-            f"\ndemo: {len(polls)} sources polled, {sum(p.stored for p in polls)} posts stored, "
-            f"{delivery.sent} alerts printed above (no bot token: console instead of Telegram)."
+            f"\ndemo: {counted(len(polls), 'source')} polled, "
+            f"{counted(sum(p.stored for p in polls), 'post')} stored, "
+            f"{counted(delivery.sent, 'alert')} printed above "
+            "(no bot token: console instead of Telegram)."
         )
         for poll in polls:
             if poll.error:

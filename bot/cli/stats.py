@@ -17,7 +17,9 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from bot.cli.args import Moment, moment_at
 from bot.cli.exit_codes import EXIT_OK
+from bot.cli.terminal import clean_for_terminal
 from bot.config.settings import Config
 from bot.model import ChannelCounts, DeliveryStats
 from bot.store.database import Store
@@ -105,11 +107,11 @@ def _table(rows: Sequence[ChannelCounts], now: datetime) -> list[str]:
     ]
 
 
-def stats(config: Config, window: timedelta) -> int:
-    """`postwatch stats [--since 24h]`."""
+def stats(config: Config, since: Moment) -> int:
+    """`postwatch stats [--since 24h|ISO]`."""
     now = datetime.now(UTC)
-    with Store.open(config.database_url) as store:
-        figures = store.delivery_stats(now - window)
+    with Store.open(config.database_url, create=False) as store:
+        figures = store.delivery_stats(moment_at(since, now))
     for line in format_stats(figures, now, [c.id for c in config.channels]):
-        print(line)
+        print(clean_for_terminal(line))  # a disabled channel's reason quotes Telegram
     return EXIT_OK

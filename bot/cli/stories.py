@@ -12,9 +12,12 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Literal
 
-from bot.cli.exit_codes import EXIT_OK
-from bot.cli.topics import clean_for_terminal
+from bot.cli.args import moment_at
+from bot.cli.exit_codes import EXIT_CONFIG, EXIT_OK
+from bot.cli.terminal import clean_for_terminal
+from bot.cli.topics import unknown_topic
 from bot.config.settings import Config
+from bot.log import counted
 from bot.model import StorySummary
 from bot.store.database import Store
 from bot.stories.carrier import carrier_label
@@ -41,7 +44,7 @@ def list_stories(
         else:
             out.write(format_story(story) + "\n\n")
     if fmt == "text":
-        shown = f"{len(found)} stories" + (
+        shown = counted(len(found), "story", "stories") + (
             f" (newest {limit}; --limit shows more)" if len(found) == limit else ""
         )
         out.write(shown + "\n")
@@ -97,8 +100,11 @@ def story_record(story: StorySummary) -> dict[str, object]:
 
 def stories(config: Config, args: argparse.Namespace) -> int:
     """`postwatch stories [--since ...] [--topic ID] [--min-posts N] [--limit N] [--format ...]`."""
-    since = args.since if isinstance(args.since, datetime) else datetime.now(UTC) - args.since
-    with Store.open(config.database_url) as store:
+    since = moment_at(args.since, datetime.now(UTC))
+    with Store.open(config.database_url, create=False) as store:
+        if args.topic is not None and (problem := unknown_topic(args.topic, config, store)):
+            print(f"postwatch: {problem}", file=sys.stderr)
+            return EXIT_CONFIG
         list_stories(
             store,
             since=since,

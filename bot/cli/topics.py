@@ -18,9 +18,11 @@ from typing import IO
 
 from bot.classify.query import parse_query
 from bot.classify.watchlist import TopicProblem, Watchlist, highlight_spans
+from bot.cli.args import Moment, moment_at
 from bot.cli.exit_codes import EXIT_CONFIG, EXIT_OK
+from bot.cli.terminal import clean_for_terminal
 from bot.config.settings import Config
-from bot.config.values import format_duration
+from bot.config.values import format_duration, suggestion
 from bot.errors import QueryError
 from bot.model import Post, TopicConfig
 from bot.store.database import Store
@@ -30,10 +32,6 @@ WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("24H", timedelta(hours=24)),
     ("7D", timedelta(days=7)),
 )
-# C0/C1 controls other than tab and newline: post text is untrusted, and an ESC sequence printed
-# to a terminal could restyle it, move the cursor or retitle the window. Each becomes one space,
-# so highlight offsets computed on the original text still line up.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +66,13 @@ def preview_query(
     store: Store,
     config: Config,
     *,
-    since: timedelta,
+    since: Moment,
     limit: int,
     now: datetime,
     out: IO[str],
     marks: Marks = GUILLEMETS,
 ) -> PreviewReport:
-    """Run `query` over the stored posts of the last `since`, newest first; print the first
+    """Run `query` over the stored posts since `since`, newest first; print the first
     `limit` matches with their matched words marked, then "N of M posts matched".
 
     The query is compiled once, the way the running bot compiles topics (a QueryError goes to
@@ -86,7 +84,7 @@ def preview_query(
         raise problems[0].error
     kinds = {source.id: source.kind for source in config.sources}
     matched = scanned = 0
-    for post, when in store.recent_posts(now - since):
+    for post, when in store.recent_posts(moment_at(since, now)):
         scanned += 1
         # A source removed from the config has no kind: `kind:` filters do not match its posts.
         found = watchlist.match(post, kinds.get(post.source_id, ""))
@@ -95,7 +93,12 @@ def preview_query(
         matched += 1
         if matched <= limit:
             out.write(format_match(post, when, found[0].terms, marks) + "\n\n")
-    summary = f"{matched} of {scanned} posts matched in the last {format_duration(since)}"
+    window = (
+        f"in the last {format_duration(since)}"
+        if isinstance(since, timedelta)
+        else f"since {since:%Y-%m-%d %H:%M} UTC"
+    )
+    summary = f"{matched} of {scanned} posts matched {window}"
     if matched > limit:
         summary += f" (newest {limit} shown; --limit shows more)"
     out.write(summary + "\n")
@@ -128,11 +131,6 @@ def mark(text: str, terms: Sequence[str], marks: Marks) -> str:
     return "".join(pieces)
 
 
-def clean_for_terminal(text: str) -> str:
-    """Untrusted text with its control characters blanked, one space each (offsets hold)."""
-    return _CONTROLS.sub(" ", text)
-
-
 def query_error_lines(query: str, error: QueryError) -> list[str]:
     """The error, then the query with a caret under the column it names."""
     shown = clean_for_terminal(query)
@@ -149,7 +147,7 @@ def list_topics(config: Config, store: Store, *, now: datetime, out: IO[str]) ->
     """Print every configured topic with its match counts per window; returns disabled ones."""
     _, problems = Watchlist.compile(config.topics, detect_lang=None)
     counts = store.topic_match_counts([now - span for _, span in WINDOWS])
-    out.write(format_topic_table(config.topics, counts, problems))
+    out.write(clean_for_terminal(format_topic_table(config.topics, counts, problems)))
     return problems
 
 
@@ -189,6 +187,39 @@ def format_topic_table(
     return "\n".join(lines) + "\n"
 
 
+def unknown_topic(topic: str, config: Config, store: Store) -> str | None:
+    """Why `--topic` names nothing, with a "did you mean": no configured topic and no stored
+    match has that id (a topic since removed from the config still has its history)."""
+    known = {t.id for t in config.topics}
+    if topic in known:
+        return None
+    known |= set(store.topic_match_counts([datetime.min.replace(tzinfo=UTC)]))
+    if topic in known:
+        return None
+    return f"--topic {topic!r}: no such topic{suggestion(topic, known)}"
+
+
+_QUOTES = frozenset('"“”„«»')
+# An operator word in lower case between two terms: almost always meant as the operator.
+_LOWER_OPERATOR = re.compile(r"(?<=\S)\s+(and|or|not|near(?:/\d+)?)\s+(?=[^\s)])")
+
+
+def lowercase_operator_hints(query: str) -> list[str]:
+    """A hint for each `and`, `or`, `not` or `near` written in lower case between terms
+    outside phrases: operators are upper case, so these are searched as words."""
+    inside = False
+    blanked = []
+    for char in query:  # phrases blanked, so their words are left alone; columns kept
+        quote = char in _QUOTES
+        blanked.append('"' if quote else " " if inside else char)
+        inside = inside != quote
+    return [
+        f"'{m[1]}' at column {m.start(1) + 1} is searched as a word; operators are upper "
+        f"case: write {m[1].upper()} to combine the terms around it"
+        for m in _LOWER_OPERATOR.finditer("".join(blanked))
+    ]
+
+
 def topics(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int:
     """`postwatch topics test 'QUERY'` and `postwatch topics list`."""
     if args.topics_command == "test":
@@ -198,8 +229,10 @@ def topics(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int
             first, *rest = query_error_lines(args.query, exc)
             print(f"postwatch: {first}", *rest, sep="\n", file=sys.stderr)
             return EXIT_CONFIG
+        for hint in lowercase_operator_hints(args.query):
+            print(f"postwatch: warning: {hint}", file=sys.stderr)
     now = datetime.now(UTC)
-    with Store.open(config.database_url) as store:
+    with Store.open(config.database_url, create=False) as store:
         if args.topics_command == "list":
             list_topics(config, store, now=now, out=sys.stdout)
         else:

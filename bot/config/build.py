@@ -11,7 +11,15 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from bot.config.delivery import CHANNEL_OPTION_KEYS, DELIVERY_KEYS, build_delivery, channel_options
+from bot.config.delivery import (
+    CHANNEL_OPTION_KEYS,
+    DELIVERY_KEYS,
+    MAX_USER_ID,
+    build_delivery,
+    channel_options,
+    chat_number_problem,
+)
+from bot.config.keys import SECTION_KEYS, TOP_KEYS, misplaced
 from bot.config.section import REPORTED, Section, entries, entry_id
 from bot.config.settings import (
     ChannelConfig,
@@ -29,17 +37,6 @@ from bot.model import TopicConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///data/postwatch.db"
 DATABASE_HELP = "expected sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db"
-TOP_KEYS = (
-    "database_url",
-    "telegram",
-    "network",
-    "defaults",
-    "delivery",
-    "stories",
-    "channels",
-    "sources",
-    "topics",
-)
 LENIENT_ENV_PATHS = frozenset({"telegram.token"})  # unset: no token, alerts go to the console
 # "<bot id>:<secret>", as @BotFather prints it (core.telegram.org/bots/api#authorizing-your-bot)
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -58,7 +55,7 @@ def build_config(document: object, env: Mapping[str, str]) -> Config:
     data = _substitute(document, "", env, problems)
     assert isinstance(data, Mapping)
     root = Section(data, "", problems)
-    root.check_keys(TOP_KEYS)
+    root.check_keys(TOP_KEYS, misplaced("", TOP_KEYS))
     database_url = _database_url(root)
     telegram = _telegram(_subsection(root, "telegram", "token:, base_url:, admins:"))
     network = _network(_subsection(root, "network", "timeout:, max_bytes:, ..."))
@@ -67,6 +64,7 @@ def build_config(document: object, env: Mapping[str, str]) -> Config:
         _subsection(root, "delivery", ", ".join(f"{k}:" for k in DELIVERY_KEYS))
     )
     stories = _stories(_subsection(root, "stories", "window:, threshold:"))
+    log_every = root.duration("log_every", timedelta(minutes=5), timedelta(seconds=10))
     sources, source_ids = build_sources(root, defaults)
     topics, topic_ids = _topics(root, source_ids)
     channels = _channels(root, topic_ids)
@@ -74,7 +72,16 @@ def build_config(document: object, env: Mapping[str, str]) -> Config:
         password = urlsplit(database_url).password if "://" in database_url else None
         raise ConfigError(_scrub(problems, (telegram.token.reveal(), password or "")))
     return Config(
-        database_url, telegram, network, defaults, channels, sources, topics, delivery, stories
+        database_url,
+        telegram,
+        network,
+        defaults,
+        channels,
+        sources,
+        topics,
+        delivery,
+        stories,
+        log_every,
     )
 
 
@@ -126,7 +133,7 @@ def _subsection(root: Section, key: str, shape: str) -> Section:
 
 def _stories(section: Section) -> StorySettings:
     d = StorySettings()
-    section.check_keys(("window", "threshold"))
+    section.check_keys(SECTION_KEYS["stories"], misplaced("stories", SECTION_KEYS["stories"]))
     return StorySettings(
         window=section.duration("window", d.window, timedelta(minutes=1), timedelta(days=30)),
         # The bench measured 0.4 to 0.8 (bot.stories.match); far outside is a typo, not a choice.
@@ -152,7 +159,7 @@ def _database_url(root: Section) -> str:
 
 
 def _telegram(section: Section) -> TelegramSettings:
-    section.check_keys(("token", "base_url", "admins"))
+    section.check_keys(SECTION_KEYS["telegram"], misplaced("telegram", SECTION_KEYS["telegram"]))
     defaults = TelegramSettings()
     token = ""
     raw = section.data.get("token")
@@ -174,7 +181,11 @@ def _telegram(section: Section) -> TelegramSettings:
     admins = []
     for path, item in section.items("admins"):
         user_id = int(item) if isinstance(item, str) and item.strip().isdigit() else item
-        if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id > 0:
+        if (
+            isinstance(user_id, int)
+            and not isinstance(user_id, bool)
+            and 0 < user_id <= MAX_USER_ID
+        ):
             admins.append(user_id)
         elif item is not REPORTED:
             section.problems.append(
@@ -185,16 +196,7 @@ def _telegram(section: Section) -> TelegramSettings:
 
 def _network(section: Section) -> NetworkSettings:
     d = NetworkSettings()
-    section.check_keys(
-        (
-            "allow_private_addresses",
-            "timeout",
-            "max_bytes",
-            "user_agent",
-            "max_redirects",
-            "concurrency",
-        )
-    )
+    section.check_keys(SECTION_KEYS["network"], misplaced("network", SECTION_KEYS["network"]))
     return NetworkSettings(
         allow_private_addresses=section.boolean(
             "allow_private_addresses", d.allow_private_addresses
@@ -212,7 +214,7 @@ def _network(section: Section) -> NetworkSettings:
 
 def _defaults(section: Section) -> Defaults:
     d = Defaults()
-    section.check_keys(("every", "max_age"))
+    section.check_keys(SECTION_KEYS["defaults"], misplaced("defaults", SECTION_KEYS["defaults"]))
     return Defaults(
         every=section.duration("every", d.every, MIN_EVERY),
         max_age=section.duration("max_age", d.max_age, MIN_MAX_AGE),
@@ -283,6 +285,13 @@ def _channels(root: Section, topic_ids: set[str]) -> tuple[ChannelConfig, ...]:
                 f"{describe(chat_id)} is not a chat id "
                 f"(expected @channelname or a number such as -1001234567890){hint}",
             )
+            chat_id = None
+        elif (
+            chat_id is not None
+            and _CHAT_NUMBER.fullmatch(chat_id)
+            and (why := chat_number_problem(chat_id)) is not None
+        ):
+            section.problem("chat_id", f"{describe(chat_id)} {why}")
             chat_id = None
         topics = _channel_topics(section, topic_ids)
         options = channel_options(section)

@@ -97,3 +97,27 @@ def channel_options(section: Section) -> dict[str, Any]:
         digest = section.duration("digest", timedelta(0), MIN_DIGEST, MAX_DIGEST)
         options["digest"] = digest or None
     return options
+
+
+# https://core.telegram.org/bots/api#chat: a chat id "has at most 52 significant bits". Users
+# are positive; basic groups are -1 to -999999999999; channels and supergroups are -100
+# followed by the channel's own id, which stays below 10^12 - 2^31 (TDLib's DialogId ranges).
+MAX_USER_ID = 2**52 - 1
+MAX_GROUP_ID = 999_999_999_999
+CHANNEL_IDS = range(-1_000_000_000_000 - (10**12 - 2**31), -1_000_000_000_000)
+_NUMBER = re.compile(r"-?[1-9][0-9]{0,18}")
+
+
+def chat_number_problem(text: str) -> str | None:
+    """Why a numeric chat id cannot exist in Telegram, or None when it can."""
+    if not _NUMBER.fullmatch(text):
+        return "is not a Telegram chat id (no leading zeros, at most 19 digits, not 0)"
+    number = int(text)
+    if number > MAX_USER_ID:
+        return f"is beyond Telegram's ids (a user id is at most {MAX_USER_ID})"
+    if number >= -MAX_GROUP_ID or number in CHANNEL_IDS:
+        return None
+    return (
+        "is not a group id (-1 to -999999999999) nor a channel or supergroup id "
+        "(-100 followed by 12 digits, such as -1001234567890)"
+    )

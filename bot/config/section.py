@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from bot.config.values import (
     SLUG_HELP,
+    SLUG_MAX_LENGTH,
     describe,
     format_duration,
     format_size,
@@ -186,12 +187,23 @@ def entries(root: Section, key: str, shape: str) -> Iterator[Section]:
 
 
 def entry_id(section: Section, seen: dict[str, str], example: str) -> str | None:
-    """The entry's id: present, a slug, not seen before in its list (`seen`: id → path)."""
+    """The entry's id: present, a slug, not too long, not seen before in its list (`seen`: id →
+    path). A bad character and a bad length are two problems, each named as what it is."""
     ident = section.text("id", required=f"a short name for this entry, e.g. {example}")
     if ident is None:
         return None
+    valid = True
     if not is_slug(ident):
         section.problem("id", f"{describe(ident)} is not a slug ({SLUG_HELP}, e.g. {example})")
+        valid = False
+    if len(ident) > SLUG_MAX_LENGTH:
+        section.problem(
+            "id",
+            f"{describe(ident)} is too long: {len(ident)} characters "
+            f"(an id has at most {SLUG_MAX_LENGTH})",
+        )
+        valid = False
+    if not valid:
         return None
     if ident in seen:
         section.problem("id", f"duplicate id '{ident}' (also {seen[ident]})")

@@ -113,6 +113,7 @@ class SourceConfig:
     alert_backlog: bool = False
     actor: str | None = None  # bluesky
     channel: str | None = None  # telegram
+    name: str | None = None  # shown to subscribers instead of the post's author
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class Config:
     topics: tuple[TopicConfig, ...]
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     stories: StorySettings = field(default_factory=StorySettings)
+    log_every: timedelta = timedelta(minutes=5)  # the running bot's summary line
 
     def __repr__(self) -> str:
         # The database URL may carry a password; the token is a Secret and masks itself.

@@ -22,7 +22,8 @@ from bot.model import SOURCE_KINDS, SourceKind
 
 MIN_EVERY = timedelta(seconds=10)  # polling more often burdens the servers and gains nothing
 MIN_MAX_AGE = timedelta(minutes=1)
-COMMON_KEYS = ("id", "kind", "every", "max_age", "enabled", "alert_backlog")
+COMMON_KEYS = ("id", "kind", "name", "every", "max_age", "enabled", "alert_backlog")
+MAX_NAME = 64  # characters of a source's display name: it heads every alert
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "rss": ("url",),
     "mastodon": ("url",),
@@ -56,15 +57,27 @@ def build_sources(root: Section, defaults: Defaults) -> tuple[tuple[SourceConfig
         max_age = section.duration("max_age", defaults.max_age, MIN_MAX_AGE)
         enabled = section.boolean("enabled", True)
         alert_backlog = section.boolean("alert_backlog", False)
+        name = _name(section)
         target = _TARGETS[kind](section) if kind else None
         if ident and kind and target:
             url, actor, channel = target
             sources.append(
                 SourceConfig(
-                    ident, kind, url, every, max_age, enabled, alert_backlog, actor, channel
+                    ident, kind, url, every, max_age, enabled, alert_backlog, actor, channel, name
                 )
             )
     return tuple(sources), set(seen)
+
+
+def _name(section: Section) -> str | None:
+    name = section.text("name")
+    if name is None:
+        return None
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME:
+        section.problem("name", f"is too long: {len(name)} characters (at most {MAX_NAME})")
+        return None
+    return name or None
 
 
 def _kind(section: Section) -> SourceKind | None:

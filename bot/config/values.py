@@ -10,11 +10,12 @@ import difflib
 import re
 from collections.abc import Collection, Mapping
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 DURATION_HELP = "use e.g. 90s, 5m, 24h"
 SIZE_HELP = "use e.g. 512KB, 10MB, 1GiB"
 SLUG_HELP = "use lowercase letters, digits, '-' and '_'"
+SLUG_MAX_LENGTH = 64  # an id is a short name: it is printed in log lines, tables and alerts
 
 _DURATION_PART = re.compile(r"\s*(\d+)\s*([smhdw])", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -22,7 +23,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # default network.max_bytes is 10 MiB.
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?", re.IGNORECASE)
 _UNIT_BYTES = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30}
-_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # ${NAME}, ${NAME:-default} (default when unset or empty), ${NAME-default} (when unset);
 # $${ is a literal ${. Anything else starting with ${ is a mistake worth reporting.
 _ENV_REF = re.compile(
@@ -111,6 +112,8 @@ def format_size(size: int) -> str:
 
 
 def is_slug(value: str) -> bool:
+    """Lowercase letters, digits, '-' and '_', not starting with '-' or '_'. The length limit
+    (SLUG_MAX_LENGTH) is checked apart, so that a message can say which rule an id breaks."""
     return _SLUG.fullmatch(value) is not None
 
 
@@ -145,13 +148,56 @@ def suggestion(word: str, choices: Collection[str]) -> str:
 
 
 def mask_password(url: str) -> str:
-    """`url` with any password replaced by ***, for messages and repr."""
+    """`url` with every credential it carries replaced by ***, for messages and repr: the
+    password in its userinfo, and query parameters such as `?password=` (libpq and SQLAlchemy
+    take connection parameters there too, `PGPASSWORD`-like keys included)."""
     try:
         parts = urlsplit(url)
+        has_password = parts.password is not None
     except ValueError:
         return "<unparsable URL>"
-    if parts.password is None:
+    netloc, query = parts.netloc, parts.query
+    if has_password:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    if query:
+        query = "&".join(_masked_pair(pair) for pair in query.split("&"))
+    if (netloc, query) == (parts.netloc, parts.query):
         return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+    # Not geturl(): it drops the empty authority of sqlite:///path.
+    rebuilt = f"{parts.scheme}://{netloc}{parts.path}"
+    return (
+        rebuilt + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    )
+
+
+# Query keys whose value is a credential (lower case, `_`/`-` removed): libpq's password and
+# sslpassword, PGPASSWORD written as a parameter, and the usual token spellings.
+_SECRET_KEY = re.compile(r"pass(word)?|pgpassword|sslpassword|pwd|secret|token|apikey|auth\w*")
+
+
+def credentials_in(url: str) -> list[str]:
+    """The secrets `url` carries (password, credential query values), to scrub from a message
+    that may quote them, such as a database driver's error."""
+    try:
+        parts = urlsplit(url)
+        found = [unquote_plus(parts.password)] if parts.password else []
+    except ValueError:
+        return []
+    for pair in parts.query.split("&"):
+        key, sep, value = pair.partition("=")
+        if sep and value and _is_secret_key(key):
+            found.append(unquote_plus(value))
+    return found
+
+
+def _masked_pair(pair: str) -> str:
+    key, sep, _value = pair.partition("=")
+    return f"{key}=***" if sep and _is_secret_key(key) else pair
+
+
+def _is_secret_key(key: str) -> bool:
+    return (
+        _SECRET_KEY.fullmatch(unquote_plus(key).lower().replace("_", "").replace("-", ""))
+        is not None
+    )

@@ -16,6 +16,7 @@ from bot.deliver import holder as leases
 from bot.deliver.pacing import Pacer
 from bot.deliver.planner import windows
 from bot.store.database import Store
+from bot.store.flood import ALL_CHATS
 
 log = logging.getLogger("bot.deliver")
 
@@ -47,6 +48,7 @@ class LeaseKeeper:
         self.held = False  # set False to take it again, putting back what was `sending`
         self._renew_at = _LONG_AGO
         self._started = False  # the first lease of this process was taken
+        self.one_shot = False  # `run --once`: it does not wait for a lease another holds
 
     async def keep(self) -> bool:
         """Whether this process holds the lease now, taking or renewing it when due."""
@@ -58,11 +60,16 @@ class LeaseKeeper:
         )
         if not lease.held:
             if self.held or not self._started:
+                then = (
+                    "this run leaves the waiting alerts to it"
+                    if self.one_shot
+                    else "waiting for its lease, which runs until "
+                    + lease.expires_at.isoformat(timespec="seconds")
+                )
                 log.warning(
-                    "another postwatch process (%s) is delivering for this database; "
-                    "waiting for its lease (until %s)",
+                    "another postwatch process (%s) is delivering for this database; %s",
                     lease.holder,
-                    lease.expires_at.isoformat(timespec="seconds"),
+                    then,
                 )
             self.held = False
             self._started = True
@@ -98,9 +105,19 @@ class LeaseKeeper:
         ):
             if channel_id in chats:
                 self._pacer.record(chats[channel_id], at.timestamp())
+        # So did its flood waits: a 429's retry_after outlives the process that got it.
+        for scope, until in (await self._call(self._store.flood_holds, now)).items():
+            chat = None if scope == ALL_CHATS else scope
+            self._pacer.hold(until.timestamp(), chat)
+            log.warning(
+                "Telegram asked to wait: nothing is sent to %s before %s",
+                "any chat" if chat is None else chat,
+                until.isoformat(timespec="seconds"),
+            )
         if not self._started:
             for channel_id in await self._call(self._store.enable_channels):
-                log.info("channel %s: enabled again at start (it was disabled)", channel_id)
+                if channel_id in chats:  # a channel since removed from the config is news to no one
+                    log.info("channel %s: enabled again at start (it was disabled)", channel_id)
         self._started = True
 
     async def release(self) -> None:

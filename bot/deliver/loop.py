@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,15 +41,19 @@ from bot.config.settings import Config
 from bot.deliver.lease import LEASE_TTL, LeaseKeeper, first_line
 from bot.deliver.notes import send_edit, send_notice
 from bot.deliver.pacing import Pacer
-from bot.deliver.plan import Outcome, Work
+from bot.deliver.plan import MAX_INLINE_WAIT, Outcome, Work
 from bot.deliver.planner import Planner, windows
 from bot.deliver.send import Sender
+from bot.log import counted
 from bot.notify.base import Notifier
 from bot.store.database import Store
+from bot.store.engine import is_busy
 
 log = logging.getLogger("bot.deliver")
 
 REFRESH = 1.0  # seconds between looks at the outbox for new alerts, edits and digests
+# A lock held this long by another writer is worth a warning; shorter waits are routine.
+BUSY_PATIENCE = timedelta(minutes=2)
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -86,6 +90,8 @@ class Deliverer:
         self._halted = False  # the last round ended early (a drain then stops)
         self._wake = asyncio.Event()
         self._rank: dict[int, int] = {}  # id(work) -> its place in the round's plan
+        self._busy_since: datetime | None = None  # the database has been locked since
+        self._busy_told = False
         pacer = Pacer(*windows(config().delivery), enabled=notifier.paced)
         self._lease = LeaseKeeper(store, config, clock, self._call, pacer, ttl=lease_ttl)
         self._sender = Sender(
@@ -114,12 +120,12 @@ class Deliverer:
                         await self._pause(self._lease.ttl.total_seconds() / 4)
                         continue
                     deadline = self._clock().timestamp() + REFRESH
-                    if not await self._round(deadline=deadline):
+                    found = await self._round(deadline=deadline)
+                    self._busy_since, self._busy_told = None, False
+                    if not found:
                         await self._pause(REFRESH)
                 except sa.exc.SQLAlchemyError as exc:
-                    # The database restarting or unreachable: nothing is lost, try again soon.
-                    log.error("delivery: database error, retrying in 5s: %s", first_line(exc))
-                    await self._pause(5.0)
+                    await self._pause(self._database_trouble(exc))
                 except Exception:  # a bug here must not end delivery while polls go on
                     log.exception("delivery loop failed; starting over in 5s")
                     self._sender.preclaimed.clear()
@@ -132,13 +138,23 @@ class Deliverer:
         """Send everything pending now (alerts inside their retry backoff too: the interval
         between one-shot runs is the backoff), then return. Network trouble, or a 429 longer
         than MAX_INLINE_WAIT, ends the drain early; what is left waits for the next run."""
-        self._sender.one_shot = True
+        self._sender.one_shot = self._lease.one_shot = True
         if not await self._lease.keep():
             return DeliveryReport(skipped=True)
         tried: set[object] = set()  # what this drain already tried: it tries each once
         try:
             while not self._stopping and await self._lease.keep():
-                found = await self._round(deadline=math.inf, tried=tried)
+                try:
+                    found = await self._round(deadline=math.inf, tried=tried)
+                except sa.exc.SQLAlchemyError as exc:
+                    # Another writer's lock is waited out as in `run`; other trouble, or a lock
+                    # past BUSY_PATIENCE, leaves what is pending for the next run.
+                    if not is_busy(exc) or self._busy_told:
+                        raise
+                    self._sender.preclaimed.clear()
+                    await self._pause(self._database_trouble(exc))
+                    continue
+                self._busy_since, self._busy_told = None, False
                 if not found or self._halted:
                     break
         finally:
@@ -189,6 +205,16 @@ class Deliverer:
             # The head of each chat's queue; the soonest ready goes, the oldest on a tie.
             chat = min(queues, key=lambda c: (pacer.ready_at(c, now), self._rank[id(queues[c][0])]))
             ready = pacer.ready_at(chat, now)
+            held = pacer.held_until(chat)
+            if self._sender.one_shot and held - now > MAX_INLINE_WAIT:
+                # A flood wait (maybe stored by an earlier run): the next run honours it too.
+                log.warning(
+                    "Telegram asked to wait: nothing sent before %s; %s still waiting",
+                    datetime.fromtimestamp(held, UTC).isoformat(timespec="seconds"),
+                    counted(len(queues), "chat"),
+                )
+                self._halted = True
+                break
             if ready > now:
                 await self._pause(min(ready, deadline) - now)
                 continue
@@ -233,11 +259,34 @@ class Deliverer:
 
     # --- helpers -------------------------------------------------------------------------
 
+    def _database_trouble(self, exc: sa.exc.SQLAlchemyError) -> float:
+        """How long to wait after a database error; nothing is lost either way. A lock held
+        by another writer (a large poll) is waited out quietly: it is contention, not trouble,
+        until it lasts BUSY_PATIENCE."""
+        now = self._clock()
+        if not is_busy(exc):
+            self._busy_since = None
+            log.error("delivery: database error, retrying in 5s: %s", first_line(exc))
+            return 5.0
+        if self._busy_since is None:
+            self._busy_since = now
+        waited = now - self._busy_since
+        if waited >= BUSY_PATIENCE and not self._busy_told:
+            self._busy_told = True
+            log.warning("delivery: the database has been locked for %s; still retrying", waited)
+        else:
+            log.debug("delivery: database busy (%s); retrying in 1s", first_line(exc))
+        return 1.0
+
     async def _perform(self, work: Work) -> Outcome:
         if work.notice is not None:
+            log.debug("telling the admins that channel %s is disabled", work.notice.channel_id)
             return await send_notice(self._sender, work.notice)
         if work.edit is not None:
+            log.debug("editing alert %d in %s", work.edit.item.alert_id, work.chat)
             return await send_edit(self._sender, work)
+        what = "a digest of alerts" if work.digest is not None else "alert"
+        log.debug("sending %s %s to %s", what, work.alert_ids, work.chat)
         return await self._sender.send_alerts(work)
 
     async def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -48,7 +48,7 @@ async def send_edit(sender: Sender, work: Work) -> Outcome:
         )
     except TransientDeliveryError as exc:
         if exc.retry_after is not None:
-            sender.pacer.hold(now.timestamp() + exc.retry_after)
+            await sender.flood_wait(work.chat, exc.retry_after)
             return Outcome.KEEP
         # An edit sent twice shows the same text: retrying is always safe.
         delay = backoff(sender.network_failures + 1)
@@ -82,7 +82,7 @@ async def send_notice(sender: Sender, state: ChannelState) -> Outcome:
             await sender.notifier.send(str(admin), escape(text, quote=False), plain=text)
         except TransientDeliveryError as exc:
             if exc.retry_after is not None:
-                sender.pacer.hold(sender.clock().timestamp() + exc.retry_after)
+                await sender.flood_wait(str(admin), exc.retry_after)
                 return Outcome.KEEP
             sender.network_failures += 1
             delay = backoff(sender.network_failures).total_seconds()

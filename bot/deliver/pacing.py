@@ -43,6 +43,7 @@ class Pacer:
         self.enabled = enabled  # off: only holds (a 429) delay anything
         self._logs: dict[tuple[str, str], deque[float]] = {}
         self._hold_until = 0.0
+        self._chat_holds: dict[str, float] = {}
 
     def set_limits(self, overall: Window, per_chat: Window, per_group: Window) -> None:
         """New limits (a config reload); what was sent stays counted."""
@@ -56,7 +57,7 @@ class Pacer:
 
     def ready_at(self, chat: str, now: float) -> float:
         """The earliest time, `now` or later, a message to `chat` keeps every limit."""
-        ready = max(now, self._hold_until)
+        ready = max(now, self.held_until(chat))
         if not self.enabled:
             return ready
         for key, window in self._windows(chat):
@@ -79,10 +80,16 @@ class Pacer:
             while len(log) > window.count:
                 log.popleft()
 
-    def hold(self, until: float) -> None:
-        """Nothing goes before `until` (Telegram answered 429 with retry_after)."""
-        self._hold_until = max(self._hold_until, until)
+    def hold(self, until: float, chat: str | None = None) -> None:
+        """Nothing goes before `until` (Telegram answered 429 with retry_after): to `chat`,
+        or to any chat when None."""
+        if chat is None:
+            self._hold_until = max(self._hold_until, until)
+        else:
+            self._chat_holds[chat] = max(self._chat_holds.get(chat, 0.0), until)
 
-    @property
-    def held_until(self) -> float:
-        return self._hold_until
+    def held_until(self, chat: str | None = None) -> float:
+        """Until when a hold keeps everything (chat None), or `chat`, waiting."""
+        if chat is None:
+            return self._hold_until
+        return max(self._hold_until, self._chat_holds.get(chat, 0.0))

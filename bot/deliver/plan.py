@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from bot.classify.watchlist import highlight_spans
 from bot.config.settings import ChannelConfig, Config
 from bot.deliver.digest import render_digests
-from bot.deliver.render import CAPTION_LIMIT, MESSAGE_LIMIT, render_alert, render_plain
+from bot.deliver.measure import CAPTION_LIMIT, MESSAGE_LIMIT
+from bot.deliver.render import render_alert, render_plain
 from bot.model import Alert, ChannelState, EditItem, OutboxItem
 from bot.notify.base import Photo, SendOptions
 
@@ -70,6 +71,7 @@ def resolve_alert(item: OutboxItem, config: Config) -> Alert | None:
         topic_names=tuple(topic_names.get(t, t) for t in item.topic_ids),
         terms=item.terms,
         also_posted_by=item.also_posted_by,
+        source_name=source.name if source else None,
     )
 
 

@@ -3,7 +3,11 @@
 An alert reads, top to bottom:
 
     🔔 <b>Ukraine ceasefire</b>
-    <i>whitehouse</i> (rss) · Jane Doe
+    <i>Jane Doe</i> · whitehouse.gov
+
+The second line names who posted it and where, as readers know them: the source's `name:`
+when the config gives one (then the author too), else the author, else the source id; then the
+platform (the link's site by its better-known name, else the source's kind).
 
     <b>Post title</b>
     Post text, with the matched <b>terms</b> in bold…
@@ -11,68 +15,46 @@ An alert reads, top to bottom:
     Also posted by: @TrumpDailyPosts (X), whitehouse (rss)
     2026-03-18 14:05 UTC · <a href="https://…">Open original</a>
 
-Telegram counts its limits (4096 for a message, 1024 for a media caption) in UTF-16 code units
-of the text left after entity parsing (https://core.telegram.org/bots/api#sendmessage and
-#formatting-options). Fitting works on the raw strings, before escaping, so a cut can never
-land inside a tag or an entity; cutting at a code point boundary never splits a surrogate pair.
+The message fits Telegram's limits as bot.deliver.measure counts them. Fitting works on the raw
+strings, before escaping, so a cut can never land inside a tag or an entity; cutting at a code
+point boundary never splits a surrogate pair.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from html import escape
-from html.parser import HTMLParser
 
+from bot.deliver.measure import (
+    ELLIPSIS,
+    MAX_ENTITIES,
+    MESSAGE_LIMIT,
+    auto_entities,
+    cut,
+    sendable,
+    utf16_len,
+)
 from bot.model import Alert
+from bot.stories.carrier import platform_of
 
-__all__ = [
-    "CAPTION_LIMIT",
-    "MESSAGE_LIMIT",
-    "Highlighter",
-    "render_alert",
-    "render_plain",
-    "utf16_len",
-    "visible_length",
-]
-
-MESSAGE_LIMIT = 4096  # sendMessage `text`, after entity parsing
-CAPTION_LIMIT = 1024  # sendPhoto `caption`, after entity parsing
 # The time and link lines are never trimmed; below this a message cannot hold them.
 _MIN_LIMIT = 64
-ELLIPSIS = "…"
 _LINK_TEXT = "Open original"
 _ALSO = "Also posted by: "
-_WORD_BACKOFF = 40  # a cut mid-word moves back to a space at most this far
-# Longest run of joined code points kept whole (a ZWJ family emoji with skin tones is ~11).
-_CLUSTER_MAX = 16
+# What a carrier's name may take: a relay copy may be signed with anything, 5,000 characters
+# included, and the names must never crowd out the post they vouch for.
+MAX_ALSO_NAMES = 5  # then "and N more"
+MAX_NAME = 64  # UTF-16 units of one name, and of the post's author
+# A long post gives way first, down to this much; then the other fields; then the rest of it.
+_TEXT_FLOOR = 280
+_OWN_TAGS = 4  # topics <b>, source <i>, title <b>, the link <a>
+# Where a post without a usable link was published, by its source's kind.
+_KIND_PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky", "telegram": "Telegram"}
 
 Highlighter = Callable[[str, Sequence[str]], list[tuple[int, int]]]
 Span = tuple[int, int]
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts: astral characters (emoji) count 2."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def visible_length(html: str) -> int:
-    """UTF-16 length of what Telegram shows for `html`: tags removed, entities decoded."""
-    collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    return utf16_len("".join(collector.parts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +62,9 @@ class _Fields:
     """The variable strings of an alert, raw (unescaped); fitting swaps in shorter ones."""
 
     topics: str
-    source_id: str
-    kind: str
-    author: str
+    who: str  # the source's name, else the author, else the source id
+    platform: str
+    author: str  # shown beside a source's name; "" when `who` is the author already
     title: str
     text: str
     also: str = ""  # "Also posted by" names, joined
@@ -114,6 +96,9 @@ def render_alert(
         # Offsets are into the original text; a trimmed text keeps a prefix of it plus "…".
         kept = len(fields.text) if fields.text == alert.post.text else len(fields.text) - 1
         spans = [(start, min(end, kept)) for start, end in highlight(alert.post.text, alert.terms)]
+        # Bold matches are entities too: what Telegram finds itself and our 4 tags come first.
+        room = MAX_ENTITIES - _OWN_TAGS - auto_entities(_visible(fields, alert, now, plain=False))
+        spans = sorted(spans)[: max(room, 0)]
     return "\n".join(
         "".join(_html_piece(p) for p in line) for line in _lines(fields, alert, now, spans)
     )
@@ -125,21 +110,32 @@ def render_plain(alert: Alert, now: datetime | None = None, *, limit: int = MESS
     fields = _fit(_fields(alert), alert, now, limit, plain=True)
     text = _visible(fields, alert, now, plain=True)
     if utf16_len(text) > limit:  # only an absurdly long URL gets here
-        text = _cut(text, limit - 1) + ELLIPSIS
+        text = cut(text, limit - 1) + ELLIPSIS
     return text
 
 
 def _fields(alert: Alert) -> _Fields:
     post = alert.post
     return _Fields(
-        topics=" · ".join(alert.topic_names),
-        source_id=post.source_id,
-        kind=alert.source_kind,
-        author=post.author or "",
-        title=post.title or "",
-        text=post.text,
-        also=", ".join(alert.also_posted_by),
+        topics=sendable(" · ".join(alert.topic_names)),
+        who=_capped(sendable(alert.source_name or post.author or post.source_id)),
+        platform=sendable(platform_of(post) or _KIND_PLATFORMS.get(alert.source_kind, "")),
+        author=_capped(sendable(post.author or "")) if alert.source_name else "",
+        title=sendable(post.title or ""),
+        text=sendable(post.text),
+        also=_names([sendable(name) for name in alert.also_posted_by]),
     )
+
+
+def _names(names: Sequence[str]) -> str:
+    """'a, b, c and 12 more': at most MAX_ALSO_NAMES, each at most MAX_NAME units long."""
+    shown = [_capped(" ".join(name.split())) for name in names[:MAX_ALSO_NAMES]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def _capped(text: str, units: int = MAX_NAME) -> str:
+    return text if utf16_len(text) <= units else cut(text, units - 1) + ELLIPSIS
 
 
 def _lines(
@@ -148,11 +144,10 @@ def _lines(
     """The message as lines of pieces; empty fields drop their line or separator."""
     if fields.topics:
         yield [_Piece("🔔 "), _Piece(fields.topics, "b")]
-    source = [_Piece(fields.source_id, "i")] if fields.source_id else []
-    if fields.kind:
-        source.append(_Piece(f" ({fields.kind})" if source else fields.kind))
-    if fields.author:
-        source += [_Piece(" · "), _Piece(fields.author)] if source else [_Piece(fields.author)]
+    source = [_Piece(fields.who, "i")] if fields.who else []
+    for extra in (fields.author, fields.platform):
+        if extra:
+            source += [_Piece(" · "), _Piece(extra)] if source else [_Piece(extra)]
     if source:
         yield source
     body: list[list[_Piece]] = []
@@ -175,8 +170,8 @@ def _footer(fields: _Fields, alert: Alert, now: datetime | None) -> Iterator[lis
     when = alert.post.published_at or now
     if when is not None:
         footer.append(_Piece(_timestamp(when)))
-    url = alert.post.url
-    if url and url.lower().startswith(("https://", "http://")):  # Telegram links only http(s)
+    url = sendable(alert.post.url or "")
+    if url.lower().startswith(("https://", "http://")):  # Telegram links only http(s)
         if footer:
             footer.append(_Piece(" · "))
         footer.append(_Piece(_LINK_TEXT, href=url))
@@ -188,7 +183,10 @@ def _footer(fields: _Fields, alert: Alert, now: datetime | None) -> Iterator[lis
 
 def _timestamp(when: datetime) -> str:
     aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except OverflowError:  # year 1 east of UTC, 9999 west of it: shown as given
+        return aware.strftime("%Y-%m-%d %H:%M UTC%z")
 
 
 def _visible(fields: _Fields, alert: Alert, now: datetime | None, *, plain: bool) -> str:
@@ -198,60 +196,42 @@ def _visible(fields: _Fields, alert: Alert, now: datetime | None, *, plain: bool
     )
 
 
-# Shortened first to last: the post text, then what identifies it less and less.
-_TRIM_ORDER = ("text", "title", "also", "author", "topics", "source_id", "kind")
+# After a long text's first cut: shortened first to last, what tells the post least.
+_TRIM_ORDER = ("also", "author", "title", "topics", "platform", "who")
 
 
 def _fit(
     fields: _Fields, alert: Alert, now: datetime | None, limit: int, *, plain: bool
 ) -> _Fields:
+    """Fields whose message fits `limit`: a long post text gives way first, down to
+    _TEXT_FLOOR; then the other fields in _TRIM_ORDER; the post's own text is the last to go."""
     if limit < _MIN_LIMIT:
         raise ValueError(f"limit {limit} is too small for an alert (minimum {_MIN_LIMIT})")
-    for name in _TRIM_ORDER:
-        over = utf16_len(_visible(fields, alert, now, plain=plain)) - limit
-        if over <= 0:
-            break
-        value: str = getattr(fields, name)
-        keep = utf16_len(value) - over - utf16_len(ELLIPSIS)
-        prefix = _cut(value, keep) if keep > 0 else ""
-        # Nothing left worth showing: drop the field (and its line) rather than show "…" alone.
-        fields = replace(fields, **{name: prefix + ELLIPSIS if prefix else ""})
+    fields = _shortened(fields, "text", alert, now, limit, plain=plain, floor=_TEXT_FLOOR)
+    for name in (*_TRIM_ORDER, "text"):
+        fields = _shortened(fields, name, alert, now, limit, plain=plain)
     return fields
 
 
-def _cut(text: str, units: int) -> str:
-    """The longest prefix of `text` within `units` UTF-16 code units that does not split a
-    character from its combining marks or a ZWJ sequence, preferring a word boundary."""
-    encoded = text.encode("utf-16-le")[: 2 * max(units, 0)]
-    if len(encoded) >= 2 and 0xD800 <= int.from_bytes(encoded[-2:], "little") <= 0xDBFF:
-        encoded = encoded[:-2]  # never half a surrogate pair
-    end = len(encoded.decode("utf-16-le"))
-    start = end
-    while 0 < end < len(text) and _joins_previous(text, end) and start - end < _CLUSTER_MAX:
-        end -= 1
-    if start - end == _CLUSTER_MAX:  # not a character cluster but a run of marks: cut it
-        end = start
-    if 0 < end < len(text) and not text[end].isspace():
-        space = max(text.rfind(" ", 0, end), text.rfind("\n", 0, end))
-        if space > 0 and end - space <= _WORD_BACKOFF:
-            end = space
-    return text[:end].rstrip()
-
-
-def _joins_previous(text: str, index: int) -> bool:
-    """Whether text[index] belongs to the grapheme of the character before it."""
-    char = text[index]
-    return (
-        unicodedata.category(char).startswith("M")  # combining marks, variation selectors
-        or char == "\u200d"
-        or text[index - 1] == "\u200d"
-        or 0x1F3FB <= ord(char) <= 0x1F3FF  # emoji skin-tone modifiers
-        or (_is_regional(char) and _is_regional(text[index - 1]))  # flags are letter pairs
-    )
-
-
-def _is_regional(char: str) -> bool:
-    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+def _shortened(
+    fields: _Fields,
+    name: str,
+    alert: Alert,
+    now: datetime | None,
+    limit: int,
+    *,
+    plain: bool,
+    floor: int = 0,
+) -> _Fields:
+    """`fields` with field `name` cut (not below `floor` units) by what the message is over."""
+    over = utf16_len(_visible(fields, alert, now, plain=plain)) - limit
+    value: str = getattr(fields, name)
+    if over <= 0 or utf16_len(value) <= floor:
+        return fields
+    keep = max(utf16_len(value) - over - utf16_len(ELLIPSIS), floor)
+    prefix = cut(value, keep) if keep > 0 else ""
+    # Nothing left worth showing: drop the field (and its line) rather than show "…" alone.
+    return replace(fields, **{name: prefix + ELLIPSIS if prefix else ""})
 
 
 def _html_piece(piece: _Piece) -> str:

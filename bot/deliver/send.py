@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config.settings import Config
@@ -41,11 +41,14 @@ from bot.errors import (
 from bot.model import ChannelState, SentMessage
 from bot.notify.base import Notifier
 from bot.store.database import Store
+from bot.store.flood import ALL_CHATS
 
 log = logging.getLogger("bot.deliver")
 
 MAX_REFUSALS = 3  # a message Telegram refuses (400) is tried this many times
 MAX_AMBIGUOUS = 2  # the second send that may have arrived unanswered makes it `uncertain`
+# A retry_after beyond a week is a broken answer, not a wait to keep (nor a datetime overflow).
+MAX_FLOOD_WAIT = 7 * 24 * 3600.0
 
 
 @dataclass
@@ -77,6 +80,15 @@ class Sender:
     # records this send. What was claimed so, and not yet sent, waits in `preclaimed`.
     peek: Callable[[], Work | None] = lambda: None
     preclaimed: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    async def flood_wait(self, chat: str, retry_after: float) -> None:
+        """Telegram answered 429: nothing goes before retry_after, to this chat or any other
+        (flood control is per bot), and this unit is next. Stored first, so a restart or the
+        next `run --once` waits too instead of sending into the wait."""
+        until = self.clock() + timedelta(seconds=min(retry_after, MAX_FLOOD_WAIT))
+        await self.call(self.store.hold_sends, [ALL_CHATS, chat], until)
+        self.pacer.hold(until.timestamp())
+        self.pacer.hold(until.timestamp(), chat)
 
     async def send_alerts(self, work: Work) -> Outcome:
         """Send one alert or one digest (edits and notices: bot.deliver.notes)."""
@@ -191,8 +203,7 @@ class Sender:
         now = self.clock()
         ids = work.alert_ids
         if exc.retry_after is not None:
-            # Flood control is per bot: nothing goes before retry_after, and this unit is next.
-            self.pacer.hold(now.timestamp() + exc.retry_after)
+            await self.flood_wait(work.chat, exc.retry_after)
             await self.call(self.store.record_retry, ids, str(exc), now)
             log.warning("alerts %s: Telegram asked to wait %gs", ids, exc.retry_after)
             long = exc.retry_after > MAX_INLINE_WAIT

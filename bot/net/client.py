@@ -33,8 +33,9 @@ from httpx_aiohttp import AiohttpTransport
 
 from bot.config.settings import NetworkSettings
 from bot.errors import FetchTimeoutError, HttpStatusError, TransportError
+from bot.net.addresses import AddressPolicy, is_public_address
 from bot.net.body import ACCEPT_ENCODING, read_body
-from bot.net.guard import AddressPolicy, GuardedResolver, check_literal_host, is_public_address
+from bot.net.guard import GuardedResolver, check_literal_host
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})  # RFC 9110 15.4
 _RETRY_AFTER_STATUSES = frozenset({429, 503})  # RFC 6585 4, RFC 9110 15.6.4
@@ -206,23 +207,27 @@ class HttpClient:
         await self.aclose()
 
 
+MAX_RETRY_AFTER = 7 * 24 * 3600.0  # a week; the poll loop clamps to its own backoff ceiling
+
+
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds to wait from a Retry-After value: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
 
-    None when absent or unreadable; a date in the past means 0.
+    None when absent or unreadable; a date in the past means 0; anything beyond MAX_RETRY_AFTER
+    is that (a server asking for centuries is broken, and a timedelta of 10^20 s overflows).
     """
     if not value:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:  # the asctime form carries no zone; HTTP dates are GMT (RFC 9110 5.6.7)
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER)
 
 
 def _parse_url(url: str, params: Mapping[str, str] | None) -> httpx.URL:

@@ -9,7 +9,11 @@ What a failure means for delivery is decided here, once:
 - A timeout or dropped connection *after the request was sent* may mean Telegram posted the
   message and its answer was lost: AmbiguousDeliveryError. Only a connect or pool timeout and a
   refused connection certainly sent nothing (python-telegram-bot says so of its pool timeout).
-- A 5xx answer is Telegram saying it did not take the request: a plain retry.
+- So may any answer that is not a well-formed Bot API answer (a proxy's 502 page, a 200 that is
+  not JSON, a send whose `result` is not a message): something between us and Telegram spoke,
+  and Telegram may have posted the message behind it. AmbiguousDeliveryError as well.
+- Only Telegram's own refusals (`ok: false` with an `error_code`) are definite; a 5xx of that
+  shape is Telegram saying it did not take the request: a plain retry.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from bot.errors import (
     ChatUnavailableError,
     DeliveryError,
     PermanentDeliveryError,
+    TokenRejectedError,
     TransientDeliveryError,
 )
 
@@ -76,16 +81,67 @@ class FloodWait(TelegramError):
         super().__init__(f"Flood control exceeded. Retry in {seconds:g} seconds")
 
 
-class FloodAwareRequest(HTTPXRequest):
+class UnreadableAnswer(TelegramError):
+    """An answer that is not the Bot API's own, received after the request went out."""
+
+    __slots__ = ()
+
+
+class BotApiRequest(HTTPXRequest):
+    """Reads every answer before python-telegram-bot does: 429s become FloodWait, and answers
+    that are not well-formed Bot API answers become UnreadableAnswer (PTB would count a proxy's
+    502 page as a plain network error, and a 200 whose result is not a message as our bug)."""
+
     # do_request is BaseRequest's documented extension point; TelegramErrors raised here pass
     # through PTB's response handling unchanged.
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        code, payload = await super().do_request(*args, **kwargs)
+    async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, *args, **kwargs)
+        problem = answer_problem(url.rsplit("/", 1)[-1], code, payload)
+        if problem is not None:
+            raise UnreadableAnswer(problem)
         if code == 429:
             seconds = retry_after(payload)
             if seconds is not None:
                 raise FloodWait(seconds)
         return code, payload
+
+
+def answer_problem(method: str, code: int, payload: bytes) -> str | None:
+    """Why an answer is not a well-formed Bot API answer to `method`, or None when it is.
+
+    https://core.telegram.org/bots/api#making-requests: always a JSON object with a boolean
+    `ok`; on success `result`, on failure an integer `error_code` and a `description`.
+    """
+    try:
+        answer = json.loads(payload)
+    except ValueError:  # UnicodeDecodeError included
+        return f"HTTP {code} with a body that is not JSON"
+    if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+        return f"HTTP {code} with JSON that is not a Bot API answer"
+    if answer["ok"] is not (200 <= code <= 299):
+        return f"HTTP {code} with ok={str(answer['ok']).lower()}"
+    if answer["ok"]:
+        wanted = method not in _MESSAGE_METHODS or _is_message(answer.get("result"), method)
+        return None if wanted else f"HTTP {code}: {method} answered without the message it sent"
+    refusal = _is_int(answer.get("error_code")) and isinstance(answer.get("description"), str)
+    return None if refusal else f"HTTP {code} without Telegram's error_code and description"
+
+
+# Methods whose `result` is the Message they posted or changed.
+_MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption"})
+
+
+def _is_message(result: object, method: str) -> bool:
+    if result is True and method.startswith("edit"):  # an edited inline message answers True
+        return True
+    if not isinstance(result, dict) or not _is_int(result.get("message_id")):
+        return False
+    chat = result.get("chat")
+    return isinstance(chat, dict) and _is_int(chat.get("id"))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def retry_after(payload: bytes) -> float | None:
@@ -122,7 +178,9 @@ def translate(exc: TelegramError, detail: str, host: str) -> DeliveryError:
             f"the group became supergroup {exc.new_chat_id}", new_chat_id=exc.new_chat_id
         )
     if isinstance(exc, InvalidToken):
-        return TransientDeliveryError("Telegram rejected the bot token (telegram.token)")
+        return TokenRejectedError(
+            f"Telegram at {host} rejected the bot token (telegram.token): check it with @BotFather"
+        )
     # Before NetworkError, which BadRequest subclasses.
     if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and is_chat_level(detail)):
         return ChatUnavailableError(f"Telegram refused the chat: {detail}")
@@ -135,7 +193,8 @@ def _network(exc: TelegramError, what: str) -> TransientDeliveryError:
     cause = exc.__cause__
     if isinstance(cause, _UNSENT_CAUSES):
         return TransientDeliveryError(f"{what} (not sent)")
-    if isinstance(cause, _AMBIGUOUS_CAUSES) or (isinstance(exc, TimedOut) and cause is None):
+    sent = isinstance(cause, _AMBIGUOUS_CAUSES) or isinstance(exc, UnreadableAnswer)
+    if sent or (isinstance(exc, TimedOut) and cause is None):
         return AmbiguousDeliveryError(f"{what} (may have been posted)")
     # A 5xx answer, or a failure before anything was sent.
     return TransientDeliveryError(what)

@@ -35,7 +35,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.config.settings import Secret
 from bot.model import SentMessage
 from bot.notify.base import NO_OPTIONS, Photo, SendOptions
-from bot.notify.errors import FloodAwareRequest, is_photo_refusal, translate
+from bot.notify.errors import BotApiRequest, is_photo_refusal, translate
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class TelegramNotifier:
     ) -> None:
         self._token = token
         self._host = urlsplit(base_url).netloc
-        self._request = FloodAwareRequest(
+        self._request = BotApiRequest(
             connection_pool_size=connection_pool_size,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,

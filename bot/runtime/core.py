@@ -13,10 +13,13 @@ import httpx
 from bot.classify.watchlist import Watchlist
 from bot.config.settings import Config, SourceConfig
 from bot.deliver.loop import Deliverer, DeliveryReport
+from bot.errors import DeliveryError, StoreError, TokenRejectedError
+from bot.log import RepeatLimiter
 from bot.net.client import HttpClient
 from bot.notify.base import ConsoleNotifier, Notifier
 from bot.notify.telegram import TelegramNotifier
 from bot.poll import PollReport, poll_source
+from bot.runtime.activity import Activity
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -38,10 +41,13 @@ class Runtime:
     clock: Callable[[], datetime]
     fetch_slots: asyncio.Semaphore
     deliverer: Deliverer | None = field(default=None)
+    # Which bugs were logged with their traceback, and when: one for all polls of this run.
+    bugs: RepeatLimiter = field(default_factory=RepeatLimiter)
+    activity: Activity = field(default_factory=Activity)  # since the last summary line
 
     async def poll(self, source: SourceConfig) -> PollReport:
         async with self.fetch_slots:
-            return await poll_source(
+            report = await poll_source(
                 source,
                 store=self.store,
                 http=self.http,
@@ -49,7 +55,10 @@ class Runtime:
                 channels=self.config.channels,
                 stories=self.config.stories,
                 clock=self.clock,
+                bugs=self.bugs,
             )
+        self.activity.record(report)
+        return report
 
     def delivery(self) -> Deliverer:
         """The delivery loop of this runtime (bot.deliver), following `config` as it reloads."""
@@ -78,17 +87,23 @@ async def open_runtime(
     notifier: Notifier | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Runtime:
-    """Open the database (migrating it), compile topics, and pick the notifier.
+    """Pick the notifier, open the database (migrating it), compile topics.
 
-    Raises StoreError when the database cannot be opened; nothing else is opened then.
+    With a bot token, Telegram is asked who the bot is first (getMe): TokenRejectedError when
+    it refuses the token, so a wrong one stops the start instead of failing every send. An
+    unreachable Telegram only warns: polling goes on, alerts wait in the outbox. StoreError
+    when the database cannot be opened. Nothing stays open when either is raised.
     """
-    store = await asyncio.to_thread(Store.open, config.database_url)
+    if notifier is None:
+        notifier = await _notifier(config)
+    try:
+        store = await asyncio.to_thread(Store.open, config.database_url)
+    except StoreError:
+        await notifier.aclose()
+        raise
     watchlist, problems = Watchlist.compile(config.topics)
     for problem in problems:  # config validation reports these first; this is the safety net
         log.error("topic %s disabled: %s", problem.topic_id, problem.error)
-    if notifier is None:
-        token = config.telegram.token
-        notifier = TelegramNotifier(token, config.telegram.base_url) if token else ConsoleNotifier()
     return Runtime(
         config=config,
         store=store,
@@ -98,6 +113,20 @@ async def open_runtime(
         clock=clock,
         fetch_slots=asyncio.Semaphore(config.network.concurrency),
     )
+
+
+async def _notifier(config: Config) -> Notifier:
+    if not config.telegram.token:
+        return ConsoleNotifier()
+    telegram = TelegramNotifier(config.telegram.token, config.telegram.base_url)
+    try:
+        log.info("sending alerts as %s", await telegram.identity())
+    except TokenRejectedError:
+        await telegram.aclose()
+        raise
+    except DeliveryError as exc:
+        log.warning("Telegram does not answer yet (%s); alerts wait in the outbox", exc)
+    return telegram
 
 
 def enabled_sources(config: Config) -> Sequence[SourceConfig]:

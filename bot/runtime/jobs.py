@@ -18,12 +18,16 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config.settings import SourceConfig
+from bot.config.values import format_duration
+from bot.log import counted
 from bot.runtime.core import Runtime, enabled_sources
 
 log = logging.getLogger(__name__)
 
 # Spread first polls so a restart with many sources does not fire them all in one instant.
 START_SPREAD = timedelta(seconds=5)
+# At SIGTERM, polls in flight get this long to finish (compose.yaml grants 30 s in all).
+STOP_GRACE = 20.0
 
 
 class Jobs:
@@ -34,24 +38,43 @@ class Jobs:
         self._polled: dict[str, SourceConfig] = {}  # source id -> the config its job polls
         self._digests: dict[str, timedelta] = {}  # channel id -> its digest job's period
         self._delivery: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._summary_every: timedelta | None = None
 
     def start(self) -> None:
         for source in enabled_sources(self._runtime.config):
             self._add_poll(source)
         self._reschedule_digests()
+        self._reschedule_summary()
         self._delivery = asyncio.create_task(
             self._runtime.delivery().run(), name="postwatch-delivery"
         )
         self._scheduler.start()
 
-    async def stop(self) -> None:
-        self._scheduler.shutdown(wait=False)
-        waiting: list[asyncio.Future[object] | asyncio.Task[None]] = [*self._inflight]
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """No new polls; those in flight finish (within `grace` seconds, then they are
+        cancelled, quietly: their transaction rolls back and the next start polls again); the
+        send on the wire finishes; everything closes."""
+        # Not shutdown() first: APScheduler's asyncio executor cancels running jobs there.
+        self._scheduler.pause()
+        self._stopping = True
         if self._delivery is not None:
-            self._runtime.delivery().stop()  # the send on the wire finishes first
-            waiting.append(self._delivery)
-        if waiting:
-            await asyncio.gather(*waiting, return_exceptions=True)
+            self._runtime.delivery().stop()
+        inflight = list(self._inflight)
+        if inflight:
+            _done, late = await asyncio.wait(inflight, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning(
+                    "stopping: %s still running after %gs, cancelled",
+                    counted(len(late), "poll"),
+                    grace,
+                )
+                await asyncio.gather(*late, return_exceptions=True)
+        self._scheduler.shutdown(wait=False)
+        if self._delivery is not None:
+            await asyncio.gather(self._delivery, return_exceptions=True)
         # Alerts the last polls queued stay pending in the outbox for the next start.
         await self._runtime.close()
 
@@ -73,6 +96,7 @@ class Jobs:
             if source_id not in self._polled:
                 self._add_poll(source)
         self._reschedule_digests()
+        self._reschedule_summary()
 
     @property
     def digest_channels(self) -> dict[str, timedelta]:
@@ -104,6 +128,34 @@ class Jobs:
             )
             self._digests[channel_id] = period
 
+    def _reschedule_summary(self) -> None:
+        """One line every `log_every` saying what the bot did (bot.runtime.activity)."""
+        every = self._runtime.config.log_every
+        if every == self._summary_every:
+            return
+        if self._summary_every is not None:
+            self._scheduler.remove_job("summary")
+        self._scheduler.add_job(
+            self._summarize,
+            "interval",
+            seconds=every.total_seconds(),
+            id="summary",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self._summary_every = every
+
+    async def _summarize(self) -> None:
+        try:
+            counts = await asyncio.to_thread(self._runtime.store.outbox_counts)
+        except Exception as exc:  # noqa: BLE001 - a locked database skips one status line
+            log.warning("no summary this time: the outbox could not be read: %s", exc)
+            return
+        backlog = counts.get("pending", 0) + counts.get("sending", 0)
+        period = format_duration(self._runtime.config.log_every)
+        log.info("%s", self._runtime.activity.summary(period, backlog))
+
     def _add_poll(self, source: SourceConfig) -> None:
         first = self._runtime.clock() + START_SPREAD * random.random()  # noqa: S311 - jitter
         self._scheduler.add_job(
@@ -125,6 +177,10 @@ class Jobs:
             self._inflight.add(task)
             try:
                 return await make()
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                return None  # cancelled by stop() after its grace period: said there, once
             finally:
                 self._inflight.discard(task)
 

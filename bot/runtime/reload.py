@@ -21,7 +21,9 @@ from dataclasses import dataclass, replace
 
 from bot.classify.watchlist import TopicProblem, Watchlist
 from bot.config.settings import Config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, PostwatchError
+from bot.log import counted
+from bot.model import TopicConfig
 from bot.runtime.core import Runtime
 from bot.runtime.jobs import Jobs
 
@@ -72,8 +74,8 @@ async def reload_runtime(
         for problem in exc.problems:
             log.error("config reload: %s", problem)
         log.error(
-            "config reload refused (%d problems): still running the previous config",
-            len(exc.problems),
+            "config reload refused (%s): still running the previous config",
+            counted(len(exc.problems), "problem"),
         )
         return ReloadReport(applied=False, problems=tuple(exc.problems))
     config, kept = pin_restart_only(runtime.config, loaded)
@@ -87,7 +89,44 @@ async def reload_runtime(
     before = runtime.config
     swap_config(runtime, config, watchlist, jobs)
     log.info("config reloaded: %s", describe_changes(before, config, len(disabled)))
+    await _catch_up(runtime, before, config, {t.topic_id for t in disabled})
     return ReloadReport(applied=True, disabled=tuple(disabled), kept=kept)
+
+
+async def _catch_up(runtime: Runtime, before: Config, after: Config, disabled: set[str]) -> None:
+    """What a reload owes the store: sources whose settings changed lose their backoff (a
+    fixed URL is polled now, not in hours), and topics added or changed are matched against
+    the stored posts of the stories window, without alerting, so `topics list` and `export`
+    are right at once. Failures here are logged; the new config is already in service."""
+    old_sources = {s.id: s for s in before.sources}
+    changed = [s.id for s in after.sources if s.id in old_sources and s != old_sources[s.id]]
+    old_topics = {t.id: t.query for t in before.topics}
+    fresh = [t for t in after.topics if old_topics.get(t.id) != t.query and t.id not in disabled]
+    try:
+        if changed:
+            await asyncio.to_thread(runtime.store.reset_backoff, changed)
+        if fresh:
+            await _rematch(runtime, after, fresh)
+    except PostwatchError as exc:
+        log.warning("config reload: catching up in the store failed: %s", exc)
+
+
+async def _rematch(runtime: Runtime, config: Config, topics: list[TopicConfig]) -> None:
+    watchlist, _problems = Watchlist.compile(topics)
+    kinds = {source.id: source.kind for source in config.sources}
+    since = runtime.clock() - config.stories.window
+    count = await asyncio.to_thread(
+        runtime.store.rematch,
+        [topic.id for topic in topics],
+        since,
+        lambda post: watchlist.match(post, kinds.get(post.source_id, "")),
+    )
+    log.info(
+        "config reload: %s matched against the posts stored since %s: %s (no alerts)",
+        ", ".join(topic.id for topic in topics),
+        since.isoformat(timespec="minutes"),
+        counted(count, "match", "matches"),
+    )
 
 
 def describe_changes(before: Config, after: Config, disabled: int) -> str:

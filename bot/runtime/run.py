@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot.config.settings import Config
 from bot.deliver.loop import DeliveryReport
+from bot.log import counted
 from bot.poll import PollReport
 from bot.runtime.core import Runtime, enabled_sources
 from bot.runtime.jobs import Jobs
@@ -46,10 +47,10 @@ async def run_until_stopped(
         loop.add_signal_handler(signal.SIGHUP, reloader.request)
     jobs.start()
     log.info(
-        "postwatch running: %d sources, %d topics, %d channels",
-        len(enabled_sources(runtime.config)),
-        len(runtime.config.topics),
-        len(runtime.config.channels),
+        "postwatch running: %s, %s, %s",
+        counted(len(enabled_sources(runtime.config)), "source"),
+        counted(len(runtime.config.topics), "topic"),
+        counted(len(runtime.config.channels), "channel"),
     )
     try:
         await stop.wait()

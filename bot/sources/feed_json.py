@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.errors import ParseError
-from bot.sources.feed_entry import RawEntry, is_image
+from bot.sources.feed_entry import Markup, RawEntry, is_image, read_each
 from bot.sources.sniff import load_json
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"
@@ -28,19 +28,28 @@ def read_json_feed(body: bytes) -> list[RawEntry]:
         raise ParseError("JSON Feed has no items list")
     feed_author = _author(document)
     feed_lang = _str(document.get("language"))
-    return [_entry(item, feed_author, feed_lang) for item in items if isinstance(item, dict)]
+    return read_each(
+        (item for item in items if isinstance(item, dict)),
+        lambda item: _entry(item, feed_author, feed_lang),
+        lambda item: _id(item.get("id")),
+    )
 
 
 def _entry(item: Mapping[str, Any], feed_author: str | None, feed_lang: str | None) -> RawEntry:
-    html = _str(item.get("content_html"))
-    text = _str(item.get("content_text")) or _str(item.get("summary"))
+    # 1.1: content_html is HTML, content_text and summary are plain text; a feed may give all
+    # three, and build_posts keeps what each adds.
+    fields = (("content_html", True), ("content_text", False), ("summary", False))
+    bodies = tuple(
+        Markup(value, is_html=is_html)
+        for name, is_html in fields
+        if (value := _str(item.get(name))) is not None
+    )
+    title = _str(item.get("title"))
     return RawEntry(
         guid=_id(item.get("id")),
         link=_str(item.get("url")) or _str(item.get("external_url")),
-        title=_str(item.get("title")),
-        title_is_html=False,  # the spec makes titles plain text
-        body=html or text,
-        body_is_html=html is not None,
+        titles=(Markup(title, is_html=False),) if title else (),  # titles are plain text
+        bodies=bodies,
         # 1.1: items without authors have the feed's.
         author=_author(item) or feed_author,
         published=_str(item.get("date_published")) or _str(item.get("date_modified")),

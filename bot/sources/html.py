@@ -1,8 +1,13 @@
 """HTML fragments (feed descriptions, Mastodon content, Telegram messages) reduced to plain text.
 
 Rules: `<br>` is a line break, paragraphs and other blocks start new lines, entities are decoded,
-scripts/styles/comments vanish, runs of spaces collapse and at most one blank line survives.
-Parsing uses lxml's HTML parser with the network off; it never fetches anything.
+runs of spaces collapse and at most one blank line survives. The contents of `script`, `style`,
+`template` and `head` vanish (never shown to a reader); every other element is unwrapped: its
+text and the text after it (its tail) are kept. That includes `iframe`, `object`, `embed`,
+`applet`, `noscript`, `noframes` and `frameset`, whose content is the fallback a reader sees when
+the embed is not shown (HTML 4.01 13.3.1 and 16.5; a feed reader runs no scripts and shows no
+embeds), and unknown elements such as `blink`. Parsing uses lxml's HTML parser with the network
+off; it never fetches anything.
 
 How: one pass puts marker characters into the tree at block edges and after each <br>, lxml
 joins the text in C, and a few regular expressions turn the markers into line breaks. This runs
@@ -13,11 +18,15 @@ from __future__ import annotations
 
 import copy
 import html
+import logging
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+
+log = logging.getLogger(__name__)
 
 # Blocks separated by a blank line, as a browser would leave vertical space around them.
 _PARAGRAPH_TAGS = (
@@ -27,10 +36,20 @@ _PARAGRAPH_TAGS = (
 # Blocks that only start a new line.
 _LINE_TAGS = (
     *("div", "li", "tr", "dt", "dd", "figcaption", "section", "article", "header", "footer"),
-    *("aside", "nav", "address", "caption", "details", "summary", "main"),
+    *("aside", "nav", "address", "caption", "details", "summary", "main", "frameset"),
+    *("x-noframes", "x-noembed", "noscript"),
 )
-# Elements whose content is never reader-visible text.
-_DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "title", "iframe", "object")
+# Inline boxes a browser draws between words: the words on either side stay apart.
+_BOX_TAGS = frozenset(
+    ("img", "x-iframe", "object", "embed", "applet", "frame", "video", "audio", "svg", "math")
+)
+# Elements whose content is never reader-visible text: code, styles, inert templates (HTML
+# 4.12.3) and document metadata. Their tails are kept.
+_DROPPED_TAGS = ("script", "style", "template", "head")
+# libxml2 reads these as raw text, as HTML5 does, so an unclosed one would swallow the rest of
+# the fragment and the markup inside shows as tags. Their content is fallback text for readers
+# that show no frames or embeds; renamed, they parse as ordinary elements.
+_RAW_FALLBACK = re.compile(r"<(/?)(iframe|noframes|noembed)(?=[\s/>])", re.IGNORECASE)
 
 # Markers from Unicode's private use area (lxml refuses control characters in text). A fragment
 # that brings its own has them removed first.
@@ -45,6 +64,58 @@ _HTML_SPACES = re.compile(r"[\s\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BOUNDARY = re.compile("[ \ue002]*[\ue000\ue001][ \ue000\ue001\ue002]*")
 _LINE_EDGES = re.compile(r" ?\n ?")  # spaces are collapsed by then: at most one each side
 _BLANK_LINES = re.compile(r"\n{3,}")
+# A lone surrogate (JSON "\ud800") cannot be encoded: lxml would silently stop at it.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# C0 controls but tab, newline and carriage return, and the noncharacters U+FFFE/U+FFFF, raw or
+# as numeric references: never text (XML 1.0 section 2.2), and lxml raises on them ("All strings
+# must be XML compatible"), which would cost the whole post. Each becomes a space.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_TEXT_REF = re.compile(
+    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])"
+    r"|0*(?:[0-8]|1[12]|1[4-9]|2[0-9]|3[01]|6553[45]));"
+)
+# libxml2 gives up on HTML nested deeper than 255 elements and returns nothing at all (not even
+# the text after the deep part). When lxml keeps less than this share of the visible text a
+# plain estimate finds, the fragment is read again by the event parser, which has no depth.
+_KEPT_AT_LEAST = 0.5
+# What never shows: dropped elements, and a <title> (lxml puts it in the dropped <head>).
+_UNSHOWN_TAGS = frozenset((*_DROPPED_TAGS, "title"))
+_UNSHOWN = re.compile(
+    r"<(script|style|template|head|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _c1_repairs() -> dict[int, str | None]:
+    """C1 controls as the Windows-1252 characters they were meant to be.
+
+    Bytes 0x80-0x9F of a feed declared ISO-8859-1 or US-ASCII decode to C1 controls, yet the
+    WHATWG Encoding Standard maps both labels to windows-1252 because that is what such text
+    is; HTML's numeric character references do the same (HTML "numeric character reference end
+    state"). A C1 control is never text. The five code points windows-1252 leaves undefined
+    (0x81, 0x8D, 0x8F, 0x90, 0x9D) are deleted.
+    """
+    repairs: dict[int, str | None] = {}
+    for byte in range(0x80, 0xA0):
+        char = bytes([byte]).decode("cp1252", "replace")
+        repairs[byte] = None if char == "\ufffd" else char
+    return repairs
+
+
+_C1_REPAIRS = _c1_repairs()
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def _repaired(text: str) -> str:
+    """C1 controls repaired and lone surrogates replaced (ASCII text has neither: str knows
+    that without looking, and translate costs a dictionary lookup per character)."""
+    if _NOT_TEXT.search(text):
+        text = _NOT_TEXT.sub(" ", text)
+    if text.isascii():
+        return text
+    if _C1.search(text):
+        text = text.translate(_C1_REPAIRS)
+    return _SURROGATES.sub("\ufffd", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +125,9 @@ class Reduced:
 
 
 def tidy_text(text: str) -> str:
-    """Tidy plain text: spaces collapsed per line, lines trimmed, at most one blank line."""
+    """Tidy plain text: C1 controls repaired, lone surrogates replaced, spaces collapsed per
+    line, lines trimmed, at most one blank line."""
+    text = _repaired(text)
     text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _LINE_EDGES.sub("\n", text)
     return _BLANK_LINES.sub("\n\n", text).strip()
@@ -66,25 +139,101 @@ def html_to_text(fragment: str) -> str:
 
 def reduce_html(fragment: str, *, base_url: str | None = None) -> Reduced:
     """Reduce an HTML fragment to plain text and its first image."""
+    # Repaired before any whitespace rule runs: U+0085 (an ellipsis in windows-1252) is a space
+    # to Python's regular expressions.
+    fragment = _repaired(fragment)
+    if "&#" in fragment:
+        fragment = _NOT_TEXT_REF.sub(" ", fragment)
     if "<" not in fragment:
         # No markup at all: keep the author's line breaks, only decode entities. Feeds put plain
         # text in description/summary as often as HTML.
         return Reduced(tidy_text(html.unescape(fragment)), None)
     if _LINE in fragment or _PARAGRAPH in fragment or _BR in fragment:
         fragment = fragment.translate(_NO_MARKERS)
+    if "<i" in fragment or "<n" in fragment or "<I" in fragment or "<N" in fragment:
+        fragment = _RAW_FALLBACK.sub(r"<\1x-\2", fragment)
     parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
     root: etree._Element | None = etree.HTML(fragment, parser)
-    if root is None:  # only whitespace or nothing parseable
-        return Reduced("", None)
-    image = _first_image(
-        root, base_url
-    )  # first: lazy-loading pages keep the real one in <noscript>
-    return Reduced(_text(root), image)
+    # First, before the text pass: lazy-loading pages keep the real image in <noscript>.
+    image = _first_image(root, base_url) if root is not None else None
+    text = _text(root) if root is not None else ""
+    # The estimate costs three passes: only for texts much shorter than their markup.
+    expected = _visible_estimate(fragment) if len(text) * 4 < len(fragment) else 0
+    if expected and len("".join(text.split())) < _KEPT_AT_LEAST * expected:
+        log.warning(
+            "HTML that lxml could not read whole (nested too deep?): %d of about %d characters "
+            "kept; read again with the tolerant parser",
+            len(text),
+            expected,
+        )
+        text = tolerant_text(fragment)
+    return Reduced(text, image)
+
+
+def _visible_estimate(fragment: str) -> int:
+    """About how many non-space characters a reader sees in `fragment`: tags stripped."""
+    return len("".join(html.unescape(_TAG.sub(" ", _UNSHOWN.sub(" ", fragment))).split()))
+
+
+class _Collector(HTMLParser):
+    """The same reduction as `_text`, from parser events: no tree, so no depth limit."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in _UNSHOWN_TAGS:
+            self._skipping += 1
+        elif tag == "br":
+            self.parts.append(_BR)
+        elif tag in _MARKERS:
+            self.parts.append(_MARKERS[tag])
+        elif tag in _BOX_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _UNSHOWN_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _MARKERS:
+            self.parts.append(_MARKERS[tag])
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def tolerant_text(fragment: str) -> str:
+    """What `reduce_html` gives, from parser events instead of a tree: for HTML lxml cannot
+    hold whole (nested past libxml2's depth limit)."""
+    collector = _Collector()
+    collector.feed(fragment)
+    collector.close()
+    text = _BOUNDARY.sub(_boundary, _HTML_SPACES.sub(" ", "".join(collector.parts)))
+    return tidy_text(text.replace(_BR, "\n"))
 
 
 def element_to_text(element: etree._Element) -> str:
     """Plain text of an already parsed HTML element (its tail excluded); the tree is not changed."""
     return _text(copy.deepcopy(element))
+
+
+def resolve_link(url: str | None, base: str | None) -> str | None:
+    """`url` made absolute against `base`; None when it is empty or no URL at all.
+
+    urllib raises ValueError on some malformed URLs ("http://[::1", a bad port); such a link is
+    unusable, and one bad link must not cost the post.
+    """
+    url = (url or "").strip()
+    if not url:
+        return None
+    try:
+        absolute = urljoin(base, url) if base else url
+        urlsplit(absolute).port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    return absolute
 
 
 def _text(root: etree._Element) -> str:
@@ -101,9 +250,13 @@ def _text(root: etree._Element) -> str:
                 _keep_newlines(el)
         elif tag == "br":
             el.tail = _BR + (el.tail or "")
+        elif tag in _BOX_TAGS:
+            el.text = " " + (el.text or "")
+            el.tail = " " + (el.tail or "")
         elif tag in _DROPPED_TAGS:
             dropped = True
     if dropped:
+        # with_tail=False: the text after a dropped element stays.
         etree.strip_elements(root, *_DROPPED_TAGS, with_tail=False)
     joined = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
     text = _BOUNDARY.sub(_boundary, _HTML_SPACES.sub(" ", joined))
@@ -135,5 +288,7 @@ def _first_image(root: etree._Element, base_url: str | None) -> str | None:
         # 1x1 images are tracking pixels (FeedBurner, newsletters), not pictures.
         if img.get("width") == "1" or img.get("height") == "1":
             continue
-        return urljoin(base_url, src) if base_url else src
+        resolved = resolve_link(src, base_url)
+        if resolved is not None:
+            return resolved
     return None

@@ -20,7 +20,13 @@ from bot.sources.feed_entry import build_posts
 from bot.sources.feed_fallback import read_with_feedparser
 from bot.sources.feed_json import read_json_feed
 from bot.sources.feed_xml import read_xml_feed
-from bot.sources.sniff import body_start, describe_html, describe_junk, looks_like_html
+from bot.sources.sniff import (
+    body_start,
+    describe_html,
+    describe_junk,
+    has_xml_signature,
+    looks_like_html,
+)
 
 if TYPE_CHECKING:  # bot.net.client pulls in aiohttp; the adapters only need the type
     from bot.net.client import HttpClient
@@ -30,8 +36,8 @@ ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _XML_DECLARATION = re.compile(rb"<\?xml\s")
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|CHANNEL)[\s>]")
 
 
 def parse_feed(source_id: str, body: bytes, *, base_url: str | None = None) -> list[Post]:
@@ -40,13 +46,15 @@ def parse_feed(source_id: str, body: bytes, *, base_url: str | None = None) -> l
     start = body_start(body)
     if start[:1] in (b"{", b"["):
         entries = read_json_feed(body)
-    elif start[:1] != b"<" and not start.startswith(_UTF16_BOMS):
+    elif start[:1] != b"<" and not has_xml_signature(body):
         raise ParseError(f"expected a feed, got {describe_junk(body)}")
-    elif looks_like_html(body):
+    elif looks_like_html(body) and _FEED_ROOT.search(body, 0, 4096) is None:
+        # An HTML doctype on a feed (some generators copy it from their page templates) does
+        # not make it a page: the root element decides.
         raise ParseError(f"expected a feed, got {describe_html(body)}")
     else:
         xml_entries = read_xml_feed(body, base_url)
-        entries = read_with_feedparser(body) if xml_entries is None else xml_entries
+        entries = read_with_feedparser(body, base_url) if xml_entries is None else xml_entries
     return build_posts(source_id, entries, base_url=base_url)
 
 

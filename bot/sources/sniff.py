@@ -18,6 +18,12 @@ _HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
+# XML 1.0 Appendix F: how "<?xml" or a byte order mark starts a document in UTF-16 and UTF-32
+# (either byte order, with or without a BOM) and in EBCDIC.
+_XML_SIGNATURES = (
+    *(b"\xfe\xff", b"\xff\xfe", b"\x00\x00\xfe\xff"),
+    *(b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00<\x00?", b"<\x00?\x00", b"\x4c\x6f\xa7\x94"),
+)
 
 
 def body_start(body: bytes) -> bytes:
@@ -26,6 +32,11 @@ def body_start(body: bytes) -> bytes:
     if start.startswith(UTF8_BOM):
         start = start[len(UTF8_BOM) :].lstrip()
     return start
+
+
+def has_xml_signature(body: bytes) -> bool:
+    """Whether the body starts like XML in an encoding that is not ASCII-compatible."""
+    return body.startswith(_XML_SIGNATURES)
 
 
 def looks_like_html(body: bytes) -> bool:

@@ -5,9 +5,12 @@ A timestamp that cannot be read gives None: one bad date never costs the post or
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+_YEAR_MONTH = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2}))?$")
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -44,6 +47,12 @@ def from_struct_time(value: object) -> datetime | None:
 def _iso(text: str) -> datetime | None:
     if not text[:4].isdigit():
         return None
+    if (reduced := _YEAR_MONTH.match(text)) is not None:
+        # W3C-DTF (the profile dc:date and Atom 0.3 use) allows "YYYY" and "YYYY-MM" too.
+        try:
+            return datetime(int(reduced["year"]), int(reduced["month"] or 1), 1)
+        except ValueError:
+            return None
     try:
         # Python 3.11 reads "Z", any number of fraction digits and date-only values.
         return datetime.fromisoformat(text.upper())

@@ -9,13 +9,15 @@ The Session is SQLAlchemy's own: the queries are Core statements on the SQLModel
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.errors import StoreError
 from bot.model import (
     AlertIntent,
     ExportRow,
@@ -27,10 +29,17 @@ from bot.model import (
     StorySummary,
     TopicMatch,
 )
-from bot.store import outbox, queries, stories, topics
+from bot.store import outbox, queries, stories, story_index, topics
 from bot.store.delivery import DeliveryStore
-from bot.store.engine import open_engine
+from bot.store.engine import error_reason, masked, open_engine
+from bot.store.queries import PostKey
+from bot.stories.keys import StoryFingerprint
 from bot.stories.match import DEFAULT_THRESHOLD, DEFAULT_WINDOW
+
+# The database's own trouble, not ours: locked (SQLite's busy_timeout ran out), gone or
+# restarting, a pool or statement timeout, a deadlock or serialization failure (PostgreSQL
+# raises those as OperationalError). Anything else from a query is our bug and propagates.
+DATABASE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class Store(DeliveryStore):
@@ -40,12 +49,13 @@ class Store(DeliveryStore):
     def __init__(self, engine: Engine) -> None:
         """Use `Store.open`; this takes an engine that is already migrated."""
         self._engine = engine
-        self._fingerprints = stories.FingerprintCache()
+        self._fingerprints = story_index.FingerprintCache()
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect and migrate to the newest schema. StoreError (password masked) on failure."""
-        return cls(open_engine(url))
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """Connect and migrate to the newest schema. StoreError (password masked) on failure;
+        with `create=False`, also when there is no postwatch database there yet."""
+        return cls(open_engine(url, create=create))
 
     def close(self) -> None:
         self._engine.dispose()
@@ -57,7 +67,7 @@ class Store(DeliveryStore):
         self.close()
 
     def __repr__(self) -> str:
-        return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
+        return f"Store({masked(self._engine.url)!r})"
 
     @property
     def dialect(self) -> str:
@@ -70,17 +80,35 @@ class Store(DeliveryStore):
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             yield session
 
+    @contextmanager
+    def _poll_transaction(self) -> Iterator[Session]:
+        """`_transaction` for the poll's methods, the database's own trouble raised as
+        StoreError: the poll then knows the transaction rolled back and nothing was written.
+        (Delivery catches SQLAlchemy's errors itself and keeps `_transaction`.)"""
+        try:
+            with self._transaction() as session:
+                yield session
+        except DATABASE_TROUBLE as exc:
+            raise StoreError(f"database error: {error_reason(exc, self._engine.url)}") from exc
+
     def load_states(self) -> dict[str, SourceState]:
-        with self._transaction() as session:
+        """Every source's state. StoreError when the database is in trouble."""
+        with self._poll_transaction() as session:
             return queries.load_states(session)
 
     def save_state(self, state: SourceState, polled_at: datetime) -> None:
-        """Record a poll that stored no posts (a failure or a 304)."""
-        with self._transaction() as session:
+        """Record a poll that stored no posts (a failure or a 304). StoreError as above."""
+        with self._poll_transaction() as session:
             queries.upsert_state(session, state, polled_at)
 
+    def reset_backoff(self, source_ids: Sequence[str]) -> None:
+        """Forget these sources' failures and backoff (their config changed: a fixed URL
+        deserves a poll now, not after hours)."""
+        with self._poll_transaction() as session:
+            queries.reset_backoff(session, source_ids)
+
     def known_post_ids(self, source_id: str, post_ids: Sequence[str]) -> set[str]:
-        with self._transaction() as session:
+        with self._poll_transaction() as session:
             return queries.known_post_ids(session, source_id, post_ids)
 
     def save_poll(
@@ -93,13 +121,15 @@ class Store(DeliveryStore):
         *,
         story_window: timedelta = DEFAULT_WINDOW,
         story_threshold: float = DEFAULT_THRESHOLD,
+        fingerprints: Mapping[PostKey, StoryFingerprint] | None = None,
     ) -> SavedPoll:
         """One transaction: the new state, the posts not stored yet with their stories and
         matches, and one outbox row per (story, channel) for the alerts of exactly those posts
         (a copy of a story already alerted there adds its name to that alert instead; see
         `bot.store.stories`). A post another poll stored first is skipped with its matches and
-        alerts."""
-        with self._transaction() as session:
+        alerts. `fingerprints` (by post key) spares computing them inside the transaction.
+        StoreError when the database is in trouble: then nothing at all was written."""
+        with self._poll_transaction() as session:
             queries.upsert_state(session, state, now)
             inserted = queries.insert_posts(session, posts, now)
             stored = queries.inserted_in_order(posts, inserted)
@@ -112,6 +142,7 @@ class Store(DeliveryStore):
                 window=story_window,
                 threshold=story_threshold,
                 cache=self._fingerprints,
+                fingerprints=fingerprints or {},
             )
             outcome = stories.insert_story_alerts(
                 session,
@@ -158,6 +189,21 @@ class Store(DeliveryStore):
         with that time; holds one connection until exhausted or closed."""
         with self._transaction() as session:
             yield from topics.recent_posts(session, since)
+
+    def rematch(
+        self,
+        topic_ids: Collection[str],
+        since: datetime,
+        match: Callable[[Post], Sequence[TopicMatch]],
+    ) -> int:
+        """Match `topic_ids` (just added or changed) against the posts stored since `since`,
+        replacing what they matched there before; no alerts. How many matches it stored. The
+        scan only reads; the write that follows is short (other writers are not held up)."""
+        with self._poll_transaction() as session:
+            scanned, rows = topics.scan_matches(session, since, match)
+        with self._poll_transaction() as session:
+            topics.replace_matches(session, topic_ids, scanned, rows)
+        return len(rows)
 
     def topic_match_counts(self, windows: Sequence[datetime]) -> dict[str, tuple[int, ...]]:
         """topic id -> its stored matches whose post time is at or after each of `windows`."""

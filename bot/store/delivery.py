@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.model import ChannelState, DeliveryStats, EditItem, Lease, OutboxItem, SentMessage
-from bot.store import channels, edits, lease, outbox, stats
+from bot.store import channels, edits, flood, lease, outbox, stats
 
 
 class DeliveryStore:
@@ -34,6 +34,18 @@ class DeliveryStore:
     def release_lease(self, holder: str, now: datetime, name: str = outbox.DELIVERY_LEASE) -> None:
         with self._transaction() as session:
             lease.release(session, name, holder, now)
+
+    # --- Telegram's flood waits ----------------------------------------------------------
+
+    def hold_sends(self, scopes: Sequence[str], until: datetime) -> None:
+        """Nothing goes to these chats (flood.ALL_CHATS: to any) before `until`."""
+        with self._transaction() as session:
+            flood.hold(session, scopes, until)
+
+    def flood_holds(self, now: datetime) -> dict[str, datetime]:
+        """scope -> until for every hold still running at `now`."""
+        with self._transaction() as session:
+            return flood.active(session, now)
 
     # --- what is due -------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Engine
 
+from bot.config.values import credentials_in, mask_password
 from bot.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ def parse_url(url: str) -> URL:
 
 
 def masked(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
+    """The URL for messages: no password, in its userinfo or its query (bot.config.values)."""
+    return mask_password(url.render_as_string(hide_password=False))
 
 
 def create_engine(url: URL) -> Engine:
@@ -131,26 +133,61 @@ def migrate(engine: Engine) -> None:
         log.info("database schema upgraded from %s to %s", before or "nothing", after)
 
 
-def open_engine(url: str) -> Engine:
-    """A migrated, ready engine for `url`, or StoreError with the password masked."""
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """A migrated, ready engine for `url`, or StoreError with the password masked.
+
+    `create=False` (the commands that only read) refuses a database postwatch never made,
+    instead of creating an empty one that answers every question with "nothing".
+    """
     parsed = parse_url(url)
+    if (
+        not create
+        and parsed.get_backend_name() == "sqlite"
+        and not Path(parsed.database or "").exists()
+    ):
+        raise StoreError(
+            f"no database at {parsed.database} (postwatch run creates it; is database_url right? "
+            "a relative path is relative to the config file)"
+        )
     engine: Engine | None = None
     try:
         engine = create_engine(parsed)
+        if not create and not sa.inspect(engine).has_table("alembic_version"):
+            engine.dispose()
+            raise StoreError(
+                f"no postwatch database at {masked(parsed)} (postwatch run creates it)"
+            )
         migrate(engine)
     except (sa.exc.SQLAlchemyError, CommandError, OSError) as exc:
         if engine is not None:
             engine.dispose()
-        raise StoreError(f"cannot open database {masked(parsed)}: {_reason(exc, parsed)}") from exc
+        raise StoreError(
+            f"cannot open database {masked(parsed)}: {error_reason(exc, parsed)}"
+        ) from exc
     return engine
 
 
-def _reason(exc: BaseException, url: URL) -> str:
+def error_reason(exc: BaseException, url: URL) -> str:
+    """The driver's own words for a database error, on one line, the password masked."""
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
         exc = exc.orig  # the driver's own words, without SQLAlchemy's SQL echo and help link
     if isinstance(exc, CommandError) and "Can't locate revision" in str(exc):
         return f"the schema is newer than this version of postwatch ({exc})"
     reason = " ".join(str(exc).split()) or type(exc).__name__
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
+    for secret in credentials_in(url.render_as_string(hide_password=False)):
+        reason = reason.replace(secret, "***")
     return reason[:500]
+
+
+# PostgreSQL SQLSTATEs of a writer that lost a race and may simply try again:
+# lock_not_available, deadlock_detected, serialization_failure (Appendix A of its manual).
+_PG_BUSY = frozenset({"55P03", "40P01", "40001"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error only says another writer held the lock past our wait
+    (SQLite's busy_timeout, PostgreSQL's lock timeout or a deadlock): try again, nothing lost."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in _PG_BUSY

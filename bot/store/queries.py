@@ -49,6 +49,14 @@ def load_states(session: Session) -> dict[str, SourceState]:
     return {row.source_id: _state(row) for row in rows}
 
 
+def reset_backoff(session: Session, source_ids: Sequence[str]) -> None:
+    session.execute(
+        sa.update(SOURCE_STATE)
+        .where(SOURCE_STATE.c.source_id.in_(list(source_ids)))
+        .values(failures=0, next_poll_at=None)
+    )
+
+
 def upsert_state(session: Session, state: SourceState, polled_at: datetime) -> None:
     values = {
         "source_id": state.source_id,

@@ -7,6 +7,8 @@ Runs inside the poll's transaction (`Store.save_poll`), after the posts are inse
 3. write one outbox row per (story, channel); a copy of a story that already has an alert in
    that channel adds its account to that alert ("Also posted by: …") instead.
 
+The index itself (lookup and rows) is `bot.store.story_index`.
+
 Workers sharing a PostgreSQL database take turns through step 1-3 (a transaction-scoped
 advisory lock), so two copies polled at the same instant by two workers still meet. SQLite
 writers take turns anyway: the poll transaction holds the write lock from its first insert.
@@ -14,13 +16,10 @@ writers take turns anyway: the poll transaction holds the write lock from its fi
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,54 +27,20 @@ from sqlalchemy.orm import Session
 from bot.model import AlertIntent, Post, StoryMember, StorySummary
 from bot.store import edits
 from bot.store.queries import PostKey, chunked, dialect_insert, post_from_row, terms_by_post
-from bot.store.tables import MATCH, OUTBOX, POST, STORY_KEY, STORY_PRINT
+from bot.store.story_index import (
+    FingerprintCache,
+    IndexEntry,
+    candidates,
+    fingerprint_or_none,
+    write_index,
+)
+from bot.store.tables import MATCH, OUTBOX, POST
 from bot.stories.carrier import carrier_label
-from bot.stories.index import MAX_POSTS_PER_KEY
-from bot.stories.keys import FINGERPRINT_VERSION, StoryFingerprint, fingerprint
-from bot.stories.match import StoryCandidate, choose_stories
-
-# Fingerprints kept per Store, by post id: stored posts never change, and the candidates of a
-# lookup are mostly the recent posts this process stored itself. Recomputing them was 80% of
-# assignment time on the bench; ~2 KB each.
-FINGERPRINT_CACHE = 20_000
-
-# Keys per lookup statement: SQLite allows 500 terms in a compound SELECT.
-KEYS_PER_LOOKUP = 64
+from bot.stories.keys import StoryFingerprint
+from bot.stories.match import choose_stories
 
 # pg_advisory_xact_lock key: any 64-bit constant, the same in every worker.
 _STORY_LOCK = int.from_bytes(b"pw-story", "big")
-
-
-class FingerprintCache:
-    """post id -> fingerprint, least recently used dropped first; safe across threads."""
-
-    def __init__(self, size: int = FINGERPRINT_CACHE) -> None:
-        self._size = size
-        self._items: OrderedDict[int, StoryFingerprint] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, post_pk: int) -> StoryFingerprint | None:
-        with self._lock:
-            found = self._items.get(post_pk)
-            if found is not None:
-                self._items.move_to_end(post_pk)
-            return found
-
-    def put(self, post_pk: int, fp: StoryFingerprint) -> None:
-        with self._lock:
-            self._items[post_pk] = fp
-            self._items.move_to_end(post_pk)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-class IndexEntry(NamedTuple):
-    """One post as the story index records it."""
-
-    post_pk: int
-    story_id: int
-    fp: StoryFingerprint
-    seen_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +69,16 @@ def assign_stories(
     window: timedelta,
     threshold: float,
     cache: FingerprintCache,
+    fingerprints: Mapping[PostKey, StoryFingerprint],
 ) -> Assigned:
-    """The story of each inserted post (in `post_pks`), recorded on the post and in the index."""
+    """The story of each inserted post (in `post_pks`), recorded on the post and in the index.
+    Fingerprints come from `fingerprints` (by post key) where given, else are computed here."""
     new = [post for post in posts if post.key in post_pks]
     if not new:
         return Assigned({}, {})
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(_STORY_LOCK)))
-    fps = [fingerprint(post) for post in new]
+    fps = [_fingerprint(post, fingerprints) for post in new]
     found = candidates(session, {key for fp in fps for key in fp.keys}, now - window, cache)
     choices = choose_stories(fps, found, now=now, window=window, threshold=threshold)
     story_of: dict[PostKey, int] = {}
@@ -135,73 +102,9 @@ def assign_stories(
     return Assigned(story_of, {e.post_pk: e.fp for e in entries})
 
 
-def candidates(
-    session: Session, keys: Iterable[int], start: datetime, cache: FingerprintCache
-) -> list[StoryCandidate]:
-    """Stored posts holding any of `keys`, first seen at or after `start`: the newest
-    MAX_POSTS_PER_KEY per key, each post once."""
-    seen: dict[int, tuple[int, datetime]] = {}  # post pk -> (story, seen_at)
-    wanted = sorted(set(keys))
-    for at in range(0, len(wanted), KEYS_PER_LOOKUP):
-        chunk = list(wanted[at : at + KEYS_PER_LOOKUP])
-        chunk += [chunk[-1]] * (KEYS_PER_LOOKUP - len(chunk))  # one statement shape: cached
-        rows = session.execute(_newest_holders(), {"start": start, **_key_params(chunk)})
-        seen.update((pk, (story, seen_at)) for pk, story, seen_at in rows)
-    found: list[StoryCandidate] = []
-    missing: list[int] = []
-    for post_pk in sorted(seen):
-        fp = cache.get(post_pk)
-        if fp is None:
-            missing.append(post_pk)
-        else:
-            story, seen_at = seen[post_pk]
-            found.append(StoryCandidate(story, fp, seen_at))
-    for post_pk, fp in _load_prints(session, missing).items():
-        cache.put(post_pk, fp)
-        story, seen_at = seen[post_pk]
-        found.append(StoryCandidate(story, fp, seen_at))
-    return found
-
-
-def _load_prints(session: Session, post_pks: Sequence[int]) -> dict[int, StoryFingerprint]:
-    """Stored fingerprints; recomputed from the post where missing or of an older version."""
-    prints: dict[int, StoryFingerprint] = {}
-    for chunk in chunked(post_pks):
-        stmt = sa.select(STORY_PRINT).where(
-            STORY_PRINT.c.post_pk.in_(chunk), STORY_PRINT.c.version == FINGERPRINT_VERSION
-        )
-        for row in session.execute(stmt):
-            prints[row.post_pk] = StoryFingerprint(
-                row.text, tuple(row.urls), tuple(row.keys), tuple(row.starts)
-            )
-    stale = [pk for pk in post_pks if pk not in prints]
-    for chunk in chunked(stale):
-        for row in session.execute(sa.select(POST).where(POST.c.id.in_(chunk))):
-            prints[row.id] = fingerprint(post_from_row(row))
-    return prints
-
-
-@lru_cache(maxsize=1)
-def _newest_holders() -> sa.CompoundSelect[Any]:
-    """Per key, its newest MAX_POSTS_PER_KEY rows since :start: each an index range scan
-    read backwards on (key, seen_at), so a key held by thousands of posts costs no more than
-    one held by a few (a window function would sort them all)."""
-    parts = []
-    for n in range(KEYS_PER_LOOKUP):
-        newest = (
-            sa.select(STORY_KEY.c.post_pk, STORY_KEY.c.story_id, STORY_KEY.c.seen_at)
-            .where(STORY_KEY.c.key == sa.bindparam(f"k{n}"))
-            .where(STORY_KEY.c.seen_at >= sa.bindparam("start"))
-            .order_by(STORY_KEY.c.seen_at.desc())
-            .limit(MAX_POSTS_PER_KEY)
-            .subquery()
-        )
-        parts.append(sa.select(newest))
-    return sa.union_all(*parts)
-
-
-def _key_params(keys: Sequence[int]) -> dict[str, int]:
-    return {f"k{n}": key for n, key in enumerate(keys)}
+def _fingerprint(post: Post, given: Mapping[PostKey, StoryFingerprint]) -> StoryFingerprint:
+    found = given.get(post.key)
+    return fingerprint_or_none(post) if found is None else found
 
 
 def insert_story_alerts(
@@ -278,30 +181,6 @@ def _story_alerts(session: Session, stories: set[int]) -> dict[tuple[int, str], 
             label = carrier_label(post_from_row(row))
             found[(row.alert_story, row.alert_channel)] = (row.alert_id, label)
     return found
-
-
-def write_index(db: Session | sa.Connection, entries: Sequence[IndexEntry]) -> None:
-    """Record posts in the story index: one `story_key` row per key, one `story_print`."""
-    keys = [
-        {"key": key, "seen_at": e.seen_at, "post_pk": e.post_pk, "story_id": e.story_id}
-        for e in entries
-        for key in e.fp.keys
-    ]
-    if keys:
-        db.execute(sa.insert(STORY_KEY), keys)
-    prints = [
-        {
-            "post_pk": e.post_pk,
-            "version": FINGERPRINT_VERSION,
-            "text": e.fp.text,
-            "urls": list(e.fp.urls),
-            "starts": list(e.fp.starts),
-            "keys": list(e.fp.keys),
-        }
-        for e in entries
-    ]
-    if prints:
-        db.execute(sa.insert(STORY_PRINT), prints)
 
 
 def list_stories(

@@ -220,6 +220,16 @@ class LeaseRow(_Table, table=True):
     expires_at: datetime = _when(nullable=False)
 
 
+class FloodHoldRow(_Table, table=True):
+    """Nothing may be sent before `until`, to one chat or (scope "*") to any (0004): Telegram
+    answered 429 with retry_after, and a restart must not send into that wait."""
+
+    __tablename__ = "flood_hold"
+
+    scope: str = Field(sa_type=sa.Text, primary_key=True)
+    until: datetime = _when(nullable=False)
+
+
 SOURCE_STATE: sa.Table = SourceStateRow.__table__  # type: ignore[attr-defined]
 POST: sa.Table = PostRow.__table__  # type: ignore[attr-defined]
 MATCH: sa.Table = MatchRow.__table__  # type: ignore[attr-defined]
@@ -228,3 +238,4 @@ CHANNEL: sa.Table = ChannelRow.__table__  # type: ignore[attr-defined]
 LEASE: sa.Table = LeaseRow.__table__  # type: ignore[attr-defined]
 STORY_KEY: sa.Table = StoryKeyRow.__table__  # type: ignore[attr-defined]
 STORY_PRINT: sa.Table = StoryPrintRow.__table__  # type: ignore[attr-defined]
+FLOOD_HOLD: sa.Table = FloodHoldRow.__table__  # type: ignore[attr-defined]

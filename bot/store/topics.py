@@ -1,5 +1,5 @@
-"""Session-first queries behind `postwatch topics`: stored posts to test a query on, and match
-counts per topic and time window.
+"""Session-first queries behind `postwatch topics`: stored posts to test a query on, match
+counts per topic and time window, and matching a new or changed topic against stored posts.
 
 A post's time is when it was published, else when it was first seen: the same clock
 `export --since` uses, so the windows of `topics test`, `topics list` and `export` agree.
@@ -7,15 +7,15 @@ A post's time is when it was published, else when it was first seen: the same cl
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.model import Post
-from bot.store.queries import post_from_row
+from bot.model import Post, TopicMatch
+from bot.store.queries import dialect_insert, post_from_row
 from bot.store.tables import MATCH, POST
 
 # Rows per round trip while streaming posts: memory stays flat however large the table is.
@@ -58,3 +58,46 @@ def match_counts(session: Session, windows: Sequence[datetime]) -> dict[str, tup
         .group_by(MATCH.c.topic_id)
     )
     return {row[0]: tuple(int(n or 0) for n in row[1:]) for row in session.execute(stmt)}
+
+
+def scan_matches(
+    session: Session,
+    since: datetime,
+    match: Callable[[Post], Sequence[TopicMatch]],
+    batch: int = POST_BATCH,
+) -> tuple[list[int], list[dict[str, object]]]:
+    """Every post whose time is `since` or later, through `match`: (their ids, match rows)."""
+    when = post_time().label("post_time")
+    stmt = sa.select(POST).where(when >= since).execution_options(yield_per=batch)
+    scanned: list[int] = []
+    rows: list[dict[str, object]] = []
+    for chunk in session.execute(stmt).partitions():
+        for row in chunk:
+            scanned.append(row.id)
+            rows += [
+                {"post_pk": row.id, "topic_id": m.topic_id, "terms": list(m.terms)}
+                for m in match(post_from_row(row))
+            ]
+    return scanned, rows
+
+
+def replace_matches(
+    session: Session,
+    topic_ids: Collection[str],
+    post_pks: Sequence[int],
+    rows: Sequence[Mapping[str, object]],
+) -> None:
+    """The matches of `topic_ids` on `post_pks` become `rows` (posts stored since the scan keep
+    what the running watchlist gave them)."""
+    for start in range(0, len(post_pks), POST_BATCH):
+        chunk = post_pks[start : start + POST_BATCH]
+        session.execute(
+            sa.delete(MATCH).where(
+                MATCH.c.topic_id.in_(list(topic_ids)), MATCH.c.post_pk.in_(chunk)
+            )
+        )
+    for start in range(0, len(rows), POST_BATCH):
+        session.execute(
+            dialect_insert(session, MATCH).on_conflict_do_nothing(),
+            params=list(rows[start : start + POST_BATCH]),
+        )

@@ -6,11 +6,13 @@ same text or a near copy of it; otherwise it starts a story. The modules:
 
 - `text`: `relay_normalize` undoes what relays do (prefixes like "JUST IN:" or "RT @x:",
   bylines like "— Donald J. Trump Posts From His Truth Social", links, truncation, case,
-  quotes, emoji, HTML remnants, boilerplate such as "Follow us on Telegram"); `canonical_url`
-  reduces a link to the article it names.
+  quotes, emoji, HTML remnants, boilerplate such as "Follow us on Telegram"); `article_urls`
+  names the articles a post links.
+- `links`: `canonical_url` reduces a link to the article it names; never raises.
 - `keys`: `fingerprint(post)` and its `index_keys`: winnowed 5-word shingle hashes, so
   any 8-word run two posts share gives them a shared key (near copies, truncations and quotes,
   wherever they sit), plus whole-text and link keys. Stable signed 64-bit integers.
+  `NO_FINGERPRINT` stands in for a post whose fingerprint failed: no keys, a story of its own.
 - `match`: `choose_story` / `choose_stories` verify candidates on word 3-grams and an
   alignment that tells a relay (added to or cut at the edges) from a post that merely shares a
   formula or a footer, with deterministic tie-breaks.

@@ -28,7 +28,16 @@ def carrier_label(post: Post) -> str:
     author = (post.author or "").strip()
     handle = _HANDLE.search(author)
     who = handle.group(1) if handle else author or post.source_id
-    host = urlsplit(post.url or "").hostname or ""
-    host = host.removeprefix("www.").removeprefix("mobile.").removeprefix("m.")
-    platform = "X" if "nitter" in host else _PLATFORMS.get(host, host)  # X's RSS bridges
+    platform = platform_of(post)
     return f"{who} ({platform})" if platform else who
+
+
+def platform_of(post: Post) -> str:
+    """Where a post was published, for readers: "Truth Social", "X", "whitehouse.gov"; the
+    link's host, by its better-known name where it has one; "" without a usable link."""
+    try:
+        host = urlsplit(post.url or "").hostname or ""
+    except ValueError:  # "http://[::1" and the like name no platform
+        host = ""
+    host = host.removeprefix("www.").removeprefix("mobile.").removeprefix("m.")
+    return "X" if "nitter" in host else _PLATFORMS.get(host, host)  # X's RSS bridges

@@ -21,7 +21,9 @@ from bot.stories.text import article_urls, relay_words
 
 # Part of every key: bump it when normalization or keys change. Rows written before then stop
 # matching (a repeat may alert once more within one window); they never match wrongly.
-FINGERPRINT_VERSION = 1
+# 2 (issue 9): text folding drops variation selectors, keycaps and stray combining marks, and
+# canonical links keep IPv6 brackets and leave out links without a usable host.
+FINGERPRINT_VERSION = 2
 # On the bench (20,000 posts) 4-word shingles (a guaranteed run of 7) let 11 joins go wrong
 # against 4; 6 words (run 9) gave 2 and missed no more relays. 5 keeps 8-word quotes findable.
 SHINGLE_WORDS = 5
@@ -46,6 +48,11 @@ class StoryFingerprint:
     urls: tuple[str, ...]  # canonical article links, sorted
     keys: tuple[int, ...]  # index keys, sorted, signed 64-bit
     starts: tuple[int, ...] = (0,)  # indices of the words that start a sentence or clause
+
+
+# What a post whose fingerprint could not be computed is given: no keys, so it shares none with
+# any post and starts a story of its own; it is still stored (issue 9: nothing is lost).
+NO_FINGERPRINT = StoryFingerprint("", (), (), ())
 
 
 def fingerprint(post: Post) -> StoryFingerprint:
@@ -90,5 +97,6 @@ def index_keys(fp: StoryFingerprint) -> list[int]:
 
 def _key(kind: bytes, value: str) -> int:
     digest = _HASH.copy()
-    digest.update(kind + value.encode())
+    # surrogatepass: a lone surrogate (JSON's "\ud83d" escape) hashes instead of raising.
+    digest.update(kind + value.encode("utf-8", "surrogatepass"))
     return int.from_bytes(digest.digest(), "big", signed=True)

@@ -1,9 +1,9 @@
 """What relays do to a post, undone: the text and link normalisation behind story fingerprints.
 
 Pure functions, no I/O. `relay_normalize` reduces a post's text to the words two relays of the
-same post still agree on; `canonical_url` reduces a link to the article it names. Both outputs
-feed persisted index keys, so every rule here is deterministic; changing one is a change of
-`bot.stories.FINGERPRINT_VERSION`.
+same post still agree on; `article_urls` names the articles it links (each reduced by
+`bot.stories.links.canonical_url`). Both outputs feed persisted index keys, so every rule here
+is deterministic; changing one is a change of `bot.stories.keys.FINGERPRINT_VERSION`.
 
 The steps of `relay_normalize`, in order (none may remove the last word: a text made only of what
 relays add, "BREAKING" or "Follow us on Telegram", stays itself):
@@ -29,9 +29,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from bot.classify.text import words
+from bot.stories.links import canonical_url
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,400}>")
 _BLOCK_TAG = re.compile(r"<(?:br|/?p|/?div|/?li|/?h\d)\b[^<>]{0,400}>", re.IGNORECASE)
@@ -44,8 +44,10 @@ _BARE_URL = re.compile(
 )
 _URL_TAIL_PUNCT = ".,;:!?)]}'\"»…"
 
+# Up to 16 characters of bullets, emoji and dashes may lead the trigger ("👉 Read more"); an
+# unbounded run made a long row of dots or "!!!" quadratic (9,000 dots took 27 s).
 _BOILERPLATE = re.compile(
-    r"(?:^|(?<=[\n.!?|•:;)]))[^\w\n]*\b(?:"
+    r"(?:^|(?<=[\n.!?|•:;)]))[^\w\n]{0,16}\b(?:"
     r"read (?:more|the full (?:story|article|report|post|statement))|full (?:story|article)\b|"
     r"more (?:at|here|info)\b|click here|tap here|link in (?:bio|comments)|"
     r"follow (?:us|me|our)\b|subscribe (?:to|for|now|here)\b|join (?:us|our)\b|"
@@ -222,59 +224,14 @@ def _strip_attribution(text: str) -> str:
 
 # ---- links -------------------------------------------------------------------------------
 
-# Per-share shorteners: every relay mints its own, so they say nothing about the article.
 _SHORTENERS = frozenset(
     "t.co bit.ly ow.ly buff.ly tinyurl.com goo.gl dlvr.it trib.al is.gd lnkd.in fb.me "
     "tiny.cc shorturl.at rb.gy cutt.ly t.ly s.id".split()
 )
-_HOST_ALIASES = {"twitter.com": "x.com", "mobile.twitter.com": "x.com", "youtu.be": "youtube.com"}
-_TRACKING_PARAMS = frozenset(
-    "fbclid gclid dclid gbraid wbraid msclkid yclid igshid mc_cid mc_eid _hsenc _hsmi "
-    "ref ref_src ref_url cmpid ocid".split()
-)
-_HOST_PARAMS = {"x.com": frozenset({"s", "t"}), "youtube.com": frozenset({"si", "feature"})}
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_HOST_PREFIX = re.compile(r"^(?:www\d{0,3}|m|mobile|amp)\.")
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_OTHER_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
 
 
-def canonical_url(url: str) -> str:
-    """The article a link names: no scheme, lowercase host without `www.`, no trackers, no fragment.
-
-    `https://WWW.Example.com/a/?utm_source=x&id=3#top` → `example.com/a?id=3`. Links that are
-    not http(s) come back stripped but otherwise unchanged.
-    """
-    raw = url.strip()
-    if _SCHEME.match(raw) is None:
-        if _OTHER_SCHEME.match(raw):
-            return raw  # mailto:, tg:, urn: ...
-        raw = "http://" + raw  # "www.example.com/a", "example.com:8080/a"
-    parts = urlsplit(raw)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        return raw
-    host = _HOST_PREFIX.sub("", (parts.hostname or "").casefold().rstrip("."))
-    host = _HOST_ALIASES.get(host, host)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = quote(unquote(parts.path), safe=_PATH_SAFE).rstrip("/")
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if _kept(host, k)]
-    if parts.hostname == "youtu.be" and path:  # youtu.be/ID is youtube.com/watch?v=ID
-        path, query = "/watch", [*query, ("v", path.lstrip("/"))]
-    suffix = "?" + urlencode(sorted(query)) if query else ""
-    return f"{netloc}{path}{suffix}"
-
-
-def _kept(host: str, param: str) -> bool:
-    name = param.lower()
-    if name.startswith("utm_") or name in _TRACKING_PARAMS:
-        return False
-    return name not in _HOST_PARAMS.get(host, frozenset())
+# A canonical link's host: a name or a bracketed IPv6 literal, then perhaps a numeric port.
+_SITE = re.compile(r"(?:\[[0-9a-f:.]+\]|[^\s\x00-\x1f\x7f/:?#\[\]@]+)(?::\d{1,5})?", re.IGNORECASE)
 
 
 def article_urls(text: str, post_url: str | None) -> tuple[str, ...]:
@@ -291,6 +248,7 @@ def article_urls(text: str, post_url: str | None) -> tuple[str, ...]:
             continue
         canonical = canonical_url(link)
         host, _, rest = canonical.partition("/")
-        if rest and host not in _SHORTENERS and "://" not in canonical:
+        # What canonical_url could not read comes back raw ("x:y /z", "http://[::1"): no site.
+        if rest and host not in _SHORTENERS and _SITE.fullmatch(host):
             urls.add(canonical)
     return tuple(sorted(urls))

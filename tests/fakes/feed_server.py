@@ -45,6 +45,7 @@ class _Route:
     stall: bool = False
     oversized: int = 0  # stream this many bytes instead of the body
     declare_length: bool = False  # send Content-Length for the oversized body
+    delay: float = 0.0  # seconds before answering: a slow server, a poll that stays in flight
 
     def etag_value(self) -> str | None:
         if self.etag is True:
@@ -82,8 +83,10 @@ class FeedServer(ThreadedServer):
         etag: bool | str = True,
         last_modified: bool | str = True,
         retry_after: str | None = None,
+        delay: float = 0.0,
     ) -> None:
-        """Serve `body` at `path` (replacing any earlier route; counters are kept).
+        """Serve `body` at `path` (replacing any earlier route; counters are kept), after
+        `delay` seconds.
         `etag`/`last_modified`: True derives them, a string fixes them, False omits them."""
         extra = dict(headers or {})
         if retry_after is not None:
@@ -91,7 +94,7 @@ class FeedServer(ThreadedServer):
         with self._lock:
             version = self._routes[path].version + 1 if path in self._routes else 0
             self._routes[path] = _Route(
-                _bytes(body), content_type, status, extra, etag, last_modified, version
+                _bytes(body), content_type, status, extra, etag, last_modified, version, delay=delay
             )
 
     def set_body(self, path: str, body: bytes | str) -> None:
@@ -132,6 +135,8 @@ class FeedServer(ThreadedServer):
             return web.Response(status=404, text="not found")
         if route.stall:
             await asyncio.sleep(3600)  # cancelled when the server stops
+        if route.delay:
+            await asyncio.sleep(route.delay)
         if route.oversized:
             return await _stream(request, route)
         headers = dict(route.headers)

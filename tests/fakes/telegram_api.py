@@ -71,6 +71,9 @@ class _Fault:
     parameters: dict[str, int] = field(default_factory=dict)
     drop: bool = False
     delay: float = 0.0
+    # Handle the call as usual (a message is posted), then answer this instead of Telegram's
+    # answer: what a proxy, a load balancer or a Telegram incident puts between us.
+    garbled: tuple[int, bytes, str] | None = None
 
 
 class FakeTelegram(ThreadedServer):
@@ -150,6 +153,18 @@ class FakeTelegram(ThreadedServer):
         """Close the connection without answering the next `n` calls of `method`."""
         self._program(method, n, _Fault(drop=True))
 
+    def garble_next(
+        self,
+        method: str,
+        n: int = 1,
+        *,
+        status: int = 200,
+        body: bytes = b"<html><body>upstream answered</body></html>",
+        content_type: str = "text/html",
+    ) -> None:
+        """Post the next `n` calls of `method` as usual, but answer `status` with `body`."""
+        self._program(method, n, _Fault(garbled=(status, body, content_type)))
+
     def delay_next(self, method: str, seconds: float, n: int = 1) -> None:
         """Answer the next `n` calls of `method` normally, but only after `seconds`."""
         self._program(method, n, _Fault(delay=seconds))
@@ -181,6 +196,9 @@ class FakeTelegram(ThreadedServer):
             self._record(method, chat_id, params, fault.error_code)
             return _error(fault.error_code, fault.description, fault.parameters)
         status, body = self._answer(method, chat_id, params)
+        if fault and fault.garbled:
+            code, raw, content_type = fault.garbled
+            return web.Response(status=code, body=raw, content_type=content_type)
         return web.json_response(body, status=status)
 
     def _answer(
