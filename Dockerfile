@@ -3,8 +3,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN python -m pip install --no-cache-dir --upgrade pip \
- && python -m pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 POSTWATCH_CONFIG=/app/config/postwatch.yaml
@@ -14,7 +13,7 @@ RUN python -m pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY config ./config
 RUN mkdir -p /app/data && chown postwatch /app/data
-USER postwatch
+USER 10001
 VOLUME ["/app/data"]
 # Validate the config before starting so a bad file fails fast with its problems listed.
 CMD ["sh", "-c", "postwatch check && exec postwatch run"]

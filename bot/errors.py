@@ -20,7 +20,8 @@
             ├── ChatMigratedError    the group became a supergroup; carries new_chat_id
             └── ChatUnavailableError the chat refuses every message (bot kicked, chat not found)
 
-Anything outside this tree is a bug and propagates.
+Anything outside this tree is a bug and propagates, except at a source's poll boundary
+(bot.poll), where it is recorded on that source and logged, and the other sources go on.
 """
 
 from __future__ import annotations

@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--limit", type=parse_limit, default=20, help="matches to print, newest first (default 20)"
     )
+    preview.add_argument("--format", choices=("text", "jsonl"), default="text")
     topic_commands.add_parser(
         "list",
         parents=[common],
@@ -123,6 +124,29 @@ def build_parser() -> argparse.ArgumentParser:
         "postwatch stats --since 7d",
     )
     stats.add_argument("--since", type=parse_moment, default="24h", help=MOMENT_HELP + " (24h)")
+    sources = command(
+        "sources",
+        "import sources from an OPML file, or export them as OPML or YAML",
+        "postwatch sources import subscriptions.opml --write",
+        " Import checks every URL as the config does (the private-address guard included)"
+        " and says, line by line, what it adds and what it skips and why.",
+    )
+    source_commands = sources.add_subparsers(
+        dest="sources_command", required=True, metavar="ACTION"
+    )
+    opml_in = source_commands.add_parser(
+        "import", parents=[common], help="add the feeds of an OPML file (a feed reader's export)"
+    )
+    opml_in.add_argument("file", help="the OPML file")
+    opml_in.add_argument(
+        "--write",
+        action="store_true",
+        help="append them to the config file (else print them as a sources: block)",
+    )
+    opml_out = source_commands.add_parser(
+        "export", parents=[common], help="print the configured sources"
+    )
+    opml_out.add_argument("--format", choices=("opml", "yaml"), default="opml")
     shells = command(
         "completion",
         "print a shell completion script for postwatch",

@@ -12,7 +12,7 @@ from bot.cli.exit_codes import EXIT_CANNOT_START, EXIT_CONFIG, EXIT_OK
 from bot.config.settings import Config
 from bot.errors import DeliveryError, TokenRejectedError
 from bot.log import counted
-from bot.net.addresses import non_public_reason, parse_ip_literal
+from bot.net.addresses import private_host_reason
 
 
 def check(config: Config, *, online: bool = False) -> int:
@@ -38,11 +38,8 @@ def private_address_warnings(config: Config) -> list[str]:
         return []
     warnings = []
     for source in config.sources:
-        host = (urlsplit(source.url).hostname or "").rstrip(".").lower()
-        ip = parse_ip_literal(host)
-        reason = non_public_reason(ip) if ip is not None else None
-        if host == "localhost" or host.endswith(".localhost"):
-            reason = "loopback (RFC 6761)"
+        host = urlsplit(source.url).hostname or ""
+        reason = private_host_reason(host)
         if reason is not None:
             warnings.append(
                 f"source {source.id}: {host} is a {reason} address; the run will refuse it "

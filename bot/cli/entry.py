@@ -74,7 +74,9 @@ def _load(args: argparse.Namespace, env: dict[str, str]) -> Config:
         return config
 
 
-def _command(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int:
+def _command(  # noqa: PLR0911 - one return per command: this is the dispatch table
+    config: Config, args: argparse.Namespace, env: dict[str, str]
+) -> int:
     """Run the chosen command with a loaded config."""
     if args.command == "check":
         from bot.cli.check import check
@@ -96,6 +98,10 @@ def _command(config: Config, args: argparse.Namespace, env: dict[str, str]) -> i
         from bot.cli.stories import stories
 
         return stories(config, args)
+    if args.command == "sources":
+        from bot.cli.sources import sources
+
+        return sources(config, args, resolve_config_path(args.config, env))
     from bot.cli.run import run
 
     path = resolve_config_path(args.config, env)  # SIGHUP reads this file again

@@ -8,6 +8,7 @@ command functions only stream from the store and write. `now` is always a parame
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import unicodedata
@@ -71,9 +72,11 @@ def preview_query(
     now: datetime,
     out: IO[str],
     marks: Marks = GUILLEMETS,
+    jsonl: bool = False,
 ) -> PreviewReport:
     """Run `query` over the stored posts since `since`, newest first; print the first
-    `limit` matches with their matched words marked, then "N of M posts matched".
+    `limit` matches with their matched words marked, then "N of M posts matched" (`jsonl`: one
+    JSON object per match, the terms that fired listed, and no summary line).
 
     The query is compiled once, the way the running bot compiles topics (a QueryError goes to
     the caller before anything is read), and the posts are streamed in batches. Every post
@@ -91,8 +94,13 @@ def preview_query(
         if not found:
             continue
         matched += 1
-        if matched <= limit:
+        if matched <= limit and jsonl:
+            out.write(json.dumps(match_record(post, when, found[0].terms), ensure_ascii=False))
+            out.write("\n")
+        elif matched <= limit:
             out.write(format_match(post, when, found[0].terms, marks) + "\n\n")
+    if jsonl:
+        return PreviewReport(matched, scanned, min(matched, limit))
     window = (
         f"in the last {format_duration(since)}"
         if isinstance(since, timedelta)
@@ -103,6 +111,21 @@ def preview_query(
         summary += f" (newest {limit} shown; --limit shows more)"
     out.write(summary + "\n")
     return PreviewReport(matched, scanned, min(matched, limit))
+
+
+def match_record(post: Post, when: datetime, terms: Sequence[str]) -> dict[str, object]:
+    """One match for `--format jsonl`: the post in full, its time, and the terms that fired."""
+    return {
+        "source": post.source_id,
+        "id": post.post_id,
+        "url": post.url,
+        "author": post.author,
+        "title": post.title,
+        "text": post.text,
+        "published_at": post.published_at.isoformat() if post.published_at else None,
+        "time": when.isoformat(),
+        "terms": list(terms),
+    }
 
 
 def format_match(post: Post, when: datetime, terms: Sequence[str], marks: Marks) -> str:
@@ -245,5 +268,6 @@ def topics(config: Config, args: argparse.Namespace, env: dict[str, str]) -> int
                 now=now,
                 out=sys.stdout,
                 marks=choose_marks(sys.stdout, env),
+                jsonl=args.format == "jsonl",
             )
     return EXIT_OK

@@ -104,3 +104,13 @@ def parse_ip_literal(host: str) -> IPAddress | None:
         return ip_address(host)
     except ValueError:
         return None
+
+
+def private_host_reason(host: str) -> str | None:
+    """Why a URL's host is certainly not public, judged without resolving it: an IP literal
+    the policy refuses, or a localhost name (RFC 6761). None when only DNS could tell."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return "loopback (RFC 6761)"
+    ip = parse_ip_literal(host)
+    return non_public_reason(ip) if ip is not None else None
