@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.config",),
     ("bot.net", "bot.notify", "bot.store"),
     ("bot.sources", "bot.route"),
-    ("bot.poll", "bot.deliver"),
+    ("bot.poll", "bot.deliver", "bot.chat"),
     ("bot.runtime", "bot.admin"),
     ("bot.cli",),
 )
