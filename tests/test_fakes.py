@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,8 @@ import httpx
 import pytest
 from fakes.feed_server import FeedServer
 from fakes.telegram_api import TOKEN, FakeTelegram, Limits
-from telegram import Bot
+from telegram import Bot, Update
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
 CHANNEL = "-1001234567890"
 
@@ -204,3 +206,41 @@ def test_oversized_route_streams_the_size_asked(
     response = httpx.get(feed_server.url("/big"))
     assert len(response.content) == 300_000
     assert ("content-length" in response.headers) is declare_length
+
+
+async def test_a_real_application_polls_the_fake_for_commands_and_buttons(
+    fake_telegram: FakeTelegram,
+) -> None:
+    """The seam the chat commands are tested through: python-telegram-bot's own Application
+    with getUpdates against the fake, commands and button presses as Telegram sends them."""
+    seen: list[tuple[str, int]] = []
+    done = asyncio.Event()
+
+    async def command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_user is not None and update.effective_message is not None
+        seen.append((update.effective_message.text or "", update.effective_user.id))
+        await update.effective_message.reply_text("ok")
+
+    async def button(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer("pressed")
+        seen.append((f"button:{update.callback_query.data}", update.callback_query.from_user.id))
+        done.set()
+
+    application = (
+        ApplicationBuilder().token(fake_telegram.token).base_url(fake_telegram.base_url).build()
+    )
+    application.add_handler(CommandHandler("watch", command))
+    application.add_handler(CallbackQueryHandler(button))
+    fake_telegram.push_message(424242, "/watch ceasefire truce")
+    fake_telegram.push_button(424242, "pause:wire")
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.01, timeout=0)
+        await asyncio.wait_for(done.wait(), timeout=20)
+        await application.updater.stop()
+        await application.stop()
+    assert seen == [("/watch ceasefire truce", 424242), ("button:pause:wire", 424242)]
+    assert [c.text for c in fake_telegram.sent_messages("424242")] == ["ok"]
+    assert [c.method for c in fake_telegram.calls("answerCallbackQuery")] == ["answerCallbackQuery"]

@@ -99,6 +99,8 @@ class FakeTelegram(ThreadedServer):
         self._photos: set[tuple[str, int]] = set()  # (chat, message id) sent as photos
         self._usernames: dict[str, int] = {}
         self._throttled = 0
+        self._updates: list[dict[str, Any]] = []  # what getUpdates hands out, by update_id
+        self.members: dict[tuple[str, int], str] = {}  # (chat, user id) -> getChatMember status
 
     @property
     def base_url(self) -> str:
@@ -169,6 +171,69 @@ class FakeTelegram(ThreadedServer):
         """Answer the next `n` calls of `method` normally, but only after `seconds`."""
         self._program(method, n, _Fault(delay=seconds))
 
+    # --- updates, as users would send them -------------------------------------------------
+
+    def push_message(
+        self,
+        user_id: int | None,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        date: float | None = None,
+        edited: bool = False,
+        sender_chat: int | None = None,
+    ) -> int:
+        """Queue a message (or an edit of one) from `user_id` for getUpdates; its update id."""
+        chat = chat_id if chat_id is not None else (user_id or -1001)
+        message: dict[str, Any] = {
+            "message_id": len(self._updates) + 1,
+            "date": int(date if date is not None else time.time()),
+            "chat": {"id": chat, "type": chat_type, **({} if chat > 0 else {"title": "A group"})},
+            "text": text,
+        }
+        if user_id is not None:
+            message["from"] = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        if sender_chat is not None:
+            message["sender_chat"] = {"id": sender_chat, "type": "channel", "title": "A channel"}
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0].encode("utf-16-le")) // 2
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if edited:
+            message["edit_date"] = int(time.time())
+        return self._push({"edited_message" if edited else "message": message})
+
+    def push_button(
+        self,
+        user_id: int,
+        data: str,
+        *,
+        chat_id: int | None = None,
+        message_date: float | None = None,
+    ) -> int:
+        """Queue a press of an inline button carrying `data`, on a message of the bot's."""
+        chat = chat_id if chat_id is not None else user_id
+        message = {
+            "message_id": 1,
+            "date": int(message_date if message_date is not None else time.time()),
+            "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"},
+            "text": "…",
+        }
+        query = {
+            "id": f"q{len(self._updates) + 1}",
+            "from": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
+            "chat_instance": "1",
+            "message": message,
+            "data": data,
+        }
+        return self._push({"callback_query": query})
+
+    def _push(self, update: dict[str, Any]) -> int:
+        with self._lock:
+            update_id = len(self._updates) + 1
+            self._updates.append({"update_id": update_id, **update})
+            return update_id
+
     def _program(self, method: str, n: int, fault: _Fault) -> None:
         with self._lock:
             self._faults[method].extend(fault for _ in range(n))
@@ -226,9 +291,34 @@ class FakeTelegram(ThreadedServer):
         if method in ("deleteWebhook", "setMyCommands", "deleteMyCommands"):
             return True
         if method == "getUpdates":
-            return []
+            offset = int(params.get("offset") or 0)
+            return [u for u in self._updates if u["update_id"] >= offset]
+        if method == "answerCallbackQuery":
+            return True
         if chat_id is None:
             raise ApiError(400, "Bad Request: chat_id is empty")
+        if method == "getChatMember":
+            status = self.members.get((chat_id, int(params.get("user_id", 0))), "left")
+            user = {"id": int(params.get("user_id", 0)), "is_bot": False, "first_name": "Member"}
+            if status == "administrator":
+                return {
+                    "status": status,
+                    "user": user,
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": True,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": True,
+                    "can_invite_users": True,
+                    "can_post_messages": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                }
+            return {"status": status, "user": user}
         if method == "getChat":
             return {
                 **self._chat(chat_id),
