@@ -68,3 +68,17 @@ def test_the_image_keeps_its_database_in_the_volume() -> None:
     assert default is not None
     resolved = os.path.normpath(os.path.join("/app/config", default[1].removeprefix("sqlite:///")))
     assert resolved == "/app/data/postwatch.db"
+
+
+def test_the_build_context_leaves_out_what_the_image_never_needs() -> None:
+    ignored = {
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".venv", ".git", "data", "*.db", "tests", "bench/.cache"} <= ignored
+    lines = re.findall(r"^COPY (?!--from)(.+)$", (REPO / "Dockerfile").read_text(), re.MULTILINE)
+    copied = [path for line in lines for path in line.split()[:-1]]  # the last is the target
+    assert {"pyproject.toml", "README.md", "bot", "config"} <= set(copied)
+    for path in copied:  # what the Dockerfile copies is never ignored
+        assert path not in ignored and (REPO / path).exists(), path
