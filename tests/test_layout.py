@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.net", "bot.notify", "bot.store"),
     ("bot.sources", "bot.route"),
     ("bot.poll", "bot.deliver", "bot.chat"),
+    ("bot.ops",),
     ("bot.runtime", "bot.admin"),
     ("bot.cli",),
 )
