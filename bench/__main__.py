@@ -2,6 +2,9 @@
 
 Each benchmark module exposes `run(results)` and appends `{"name", "value", "unit", "baseline"}`
 rows; `baseline` is the naive figure measured in the same run (None where there is none).
+
+`python -m bench NAME...` runs only the modules whose name contains one of NAME and replaces only
+their rows in latest.json: a partial run never drops the other modules' figures.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import time
 from pathlib import Path
 
 MODULES = (
+    "bench.bench_config",
     "bench.bench_pipeline",
     "bench.bench_poll",
     "bench.bench_classify",
     "bench.bench_delivery",
     "bench.bench_stories",
     "bench.bench_corpus",
+    "bench.bench_pollloop",
+    "bench.bench_ingest",
 )
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 
@@ -30,9 +36,13 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     for name in wanted:
         print(f"\n== {name} ==", flush=True)
-        importlib.import_module(name).run(results)
+        rows: list[dict[str, object]] = []
+        importlib.import_module(name).run(rows)
+        results.extend({**row, "module": name} for row in rows)
+    names = {row["name"] for row in results}
+    kept = [r for r in _previous() if r.get("module") not in wanted and r.get("name") not in names]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    RESULTS.write_text(json.dumps(kept + results, indent=2, ensure_ascii=False) + "\n")
     print(
         f"\n{len(results)} figures in {time.perf_counter() - started:.0f}s on "
         f"{platform.python_implementation()} {platform.python_version()}; written to {RESULTS}"
@@ -48,6 +58,15 @@ def main(argv: list[str]) -> int:
         )
         print(f"{row['name']:<58} {value:>12,.1f} {shown_base:>12,.1f} {ratio:>7}  {row['unit']}")
     return 0
+
+
+def _previous() -> list[dict[str, object]]:
+    """The rows of the last run, for a partial run to keep (none when absent or unreadable)."""
+    try:
+        rows = json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        return []
+    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
 
 
 if __name__ == "__main__":

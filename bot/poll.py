@@ -1,6 +1,9 @@
-"""Poll one source: fetch → parse → drop known → classify → route → one transaction.
+"""Poll one source: fetch → parse → drop known → classify → route → store.
 
-Polling stops at the outbox; delivery is `bot.deliver`'s job.
+Polling stops at the outbox; delivery is `bot.deliver`'s job. The CPU-bound stages (parsing,
+matching, fingerprints) run in worker threads, off the event loop the other polls share. A poll
+reads its source's state from the run's `StateBook` (in memory, O(1) in the number of sources)
+and stores its posts in chunks (`Store.save_poll`), so neither grows with the size of the rest.
 
 Whatever goes wrong while one source is polled stays with that source (issue 9: one malformed
 link in one feed ended a run of 2,100):
@@ -37,6 +40,7 @@ from bot.route import route_alerts
 from bot.sources.registry import adapter_for
 from bot.store.database import Store
 from bot.store.queries import PostKey
+from bot.store.state_book import StateBook
 from bot.store.storable import storable_post, storable_state, unique_posts
 from bot.stories.keys import NO_FINGERPRINT, StoryFingerprint, fingerprint
 
@@ -63,7 +67,7 @@ class PollReport:
     damaged: int = 0  # posts a stage failed on (each warned about; stored where it could be)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Poll:
     """What one poll works with, besides the source."""
 
@@ -74,6 +78,15 @@ class _Poll:
     clock: Callable[[], datetime]
     stories: StorySettings
     bugs: RepeatLimiter
+    states: StateBook | None  # None until read, when the caller keeps no book
+    write_through: bool  # the book is this poll's own: write what it records at once
+
+    async def record(self, state: SourceState) -> None:
+        """A poll that stored nothing: its state, written behind (bot.store.state_book)."""
+        assert self.states is not None
+        self.states.record(state, self.clock())
+        if self.write_through or self.states.due():
+            await asyncio.to_thread(self.states.flush)
 
 
 async def poll_source(
@@ -86,15 +99,29 @@ async def poll_source(
     clock: Callable[[], datetime],
     stories: StorySettings = DEFAULT_STORIES,
     bugs: RepeatLimiter | None = None,
+    states: StateBook | None = None,
 ) -> PollReport:
     """Poll `source` once. Never raises, short of cancellation and interpreter exit: what goes
     wrong is recorded on the source and reported (the module docstring says how). `bugs`
-    remembers which bugs were logged in full; pass the same one to every poll of a run."""
-    poll = _Poll(store, http, watchlist, channels, clock, stories, bugs or RepeatLimiter())
+    remembers which bugs were logged in full; pass the same one to every poll of a run.
+    `states` holds every source's state for a run (read once, written behind); without it the
+    poll reads its source's state alone and writes it at once."""
+    poll = _Poll(
+        store,
+        http,
+        watchlist,
+        channels,
+        clock,
+        stories,
+        bugs or RepeatLimiter(),
+        states,
+        write_through=states is None,
+    )
     state: SourceState | None = None
     try:
-        states = await asyncio.to_thread(store.load_states)
-        state = states.get(source.id) or SourceState(source.id)
+        if poll.states is None:
+            poll.states = await asyncio.to_thread(StateBook.of_source, store, source.id)
+        state = poll.states.get(source.id)
         if state.next_poll_at is not None and state.next_poll_at > clock():
             log.debug("source %s: backing off until %s", source.id, state.next_poll_at)
             return PollReport(source.id, skipped=True)
@@ -113,20 +140,24 @@ async def _poll(source: SourceConfig, state: SourceState, poll: _Poll) -> PollRe
     if state.failures:
         log.info("source %s recovered after %d failed polls", source.id, state.failures)
     if fetched.not_modified:
-        await asyncio.to_thread(poll.store.save_state, next_state, poll.clock())
+        await poll.record(next_state)
         log.debug("source %s: not modified (HTTP 304)", source.id)
         return PollReport(source.id, not_modified=True)
 
     items = _PerPost(source.id, poll.bugs, now)
-    posts = unique_posts(items.storable(fetched.posts))
+    posts = await asyncio.to_thread(lambda: unique_posts(items.storable(fetched.posts)))
     known = await asyncio.to_thread(
         poll.store.known_post_ids, source.id, [p.post_id for p in posts]
     )
     fresh = [p for p in posts if p.post_id not in known]
-    matches = items.matches(fresh, poll.watchlist, source.kind)
+    if not fresh:  # nothing to store: the state alone, written behind like a 304's
+        await poll.record(next_state)
+        log.debug("source %s: %s fetched, all seen before", source.id, counted(len(posts), "post"))
+        return PollReport(source.id, fetched=len(posts), damaged=items.damaged)
+    matches = await asyncio.to_thread(items.matches, fresh, poll.watchlist, source.kind)
     # Fingerprints before the transaction: one that fails costs its post the story index
     # only, and the write lock is not held while they are computed.
-    prints = items.fingerprints(fresh)
+    prints = await asyncio.to_thread(items.fingerprints, fresh)
     baseline = not state.baseline_done and not source.alert_backlog
     alerts = route_alerts(
         fresh, matches, poll.channels, now=now, max_age=source.max_age, baseline=baseline
@@ -142,6 +173,8 @@ async def _poll(source: SourceConfig, state: SourceState, poll: _Poll) -> PollRe
         story_threshold=poll.stories.threshold,
         fingerprints=prints,
     )
+    assert poll.states is not None
+    poll.states.committed(next_state)
     matched = sum(1 for p in saved.posts if p.key in matches)
     if saved.posts:
         log.info(
@@ -184,7 +217,7 @@ async def _source_failed(
         log.warning("%s (a bug: its traceback is logged at most hourly)", line)
     if failed is not None:  # else loading it failed: writing a blank one would lose the real one
         try:
-            await asyncio.to_thread(poll.store.save_state, storable_state(failed), poll.clock())
+            await poll.record(storable_state(failed))
         except Exception as save_exc:  # noqa: BLE001 - the failure is reported all the same
             log.warning("source %s: its failure was not recorded: %s", source.id, save_exc)
     kind = type(exc).__name__ if isinstance(exc, PostwatchError) else f"bug: {type(exc).__name__}"

@@ -139,12 +139,16 @@ class Deliverer:
         between one-shot runs is the backoff), then return. Network trouble, or a 429 longer
         than MAX_INLINE_WAIT, ends the drain early; what is left waits for the next run."""
         self._sender.one_shot = self._lease.one_shot = True
-        if not await self._lease.keep():
-            return DeliveryReport(skipped=True)
         tried: set[object] = set()  # what this drain already tried: it tries each once
+        first = True
         try:
-            while not self._stopping and await self._lease.keep():
+            while not self._stopping:
                 try:
+                    if not await self._lease.keep():
+                        if first:  # another process delivers: nothing of ours to do
+                            return DeliveryReport(skipped=True)
+                        break
+                    first = False
                     found = await self._round(deadline=math.inf, tried=tried)
                 except sa.exc.SQLAlchemyError as exc:
                     # Another writer's lock is waited out as in `run`; other trouble, or a lock

@@ -21,6 +21,7 @@ from bot.notify.telegram import TelegramNotifier
 from bot.poll import PollReport, poll_source
 from bot.runtime.activity import Activity
 from bot.store.database import Store
+from bot.store.state_book import StateBook
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class Runtime:
     watchlist: Watchlist
     clock: Callable[[], datetime]
     fetch_slots: asyncio.Semaphore
+    # Every source's poll state, read once at start and written behind (bot.store.state_book).
+    states: StateBook
     deliverer: Deliverer | None = field(default=None)
     # Which bugs were logged with their traceback, and when: one for all polls of this run.
     bugs: RepeatLimiter = field(default_factory=RepeatLimiter)
@@ -56,6 +59,7 @@ class Runtime:
                 stories=self.config.stories,
                 clock=self.clock,
                 bugs=self.bugs,
+                states=self.states,
             )
         self.activity.record(report)
         return report
@@ -72,7 +76,13 @@ class Runtime:
         """Deliver everything pending now, due or not, and return."""
         return await self.delivery().drain()
 
+    async def flush_states(self) -> None:
+        """Write the poll states waiting in memory (failures are logged, never raised)."""
+        if self.states.waiting:
+            await asyncio.to_thread(self.states.flush)
+
     async def close(self) -> None:
+        await self.flush_states()
         if self.deliverer is not None:
             await self.deliverer.aclose()
         await self.http.aclose()
@@ -101,6 +111,12 @@ async def open_runtime(
     except StoreError:
         await notifier.aclose()
         raise
+    try:
+        states = await asyncio.to_thread(StateBook.load, store)
+    except StoreError:
+        await notifier.aclose()
+        await asyncio.to_thread(store.close)
+        raise
     watchlist, problems = Watchlist.compile(config.topics)
     for problem in problems:  # config validation reports these first; this is the safety net
         log.error("topic %s disabled: %s", problem.topic_id, problem.error)
@@ -112,6 +128,7 @@ async def open_runtime(
         watchlist=watchlist,
         clock=clock,
         fetch_slots=asyncio.Semaphore(config.network.concurrency),
+        states=states,
     )
 
 

@@ -21,6 +21,7 @@ from bot.config.settings import SourceConfig
 from bot.config.values import format_duration
 from bot.log import counted
 from bot.runtime.core import Runtime, enabled_sources
+from bot.store.state_book import FLUSH_EVERY
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,15 @@ class Jobs:
             self._add_poll(source)
         self._reschedule_digests()
         self._reschedule_summary()
+        self._scheduler.add_job(
+            self._runtime.flush_states,
+            "interval",
+            seconds=FLUSH_EVERY,
+            id="states",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         self._delivery = asyncio.create_task(
             self._runtime.delivery().run(), name="postwatch-delivery"
         )

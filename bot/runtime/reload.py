@@ -105,6 +105,7 @@ async def _catch_up(runtime: Runtime, before: Config, after: Config, disabled: s
     try:
         if changed:
             await asyncio.to_thread(runtime.store.reset_backoff, changed)
+            runtime.states.reset_backoff(changed)
         if fresh:
             await _rematch(runtime, after, fresh)
     except PostwatchError as exc:

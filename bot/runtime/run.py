@@ -20,10 +20,22 @@ log = logging.getLogger(__name__)
 
 
 async def run_once(runtime: Runtime) -> tuple[list[PollReport], DeliveryReport]:
-    """Poll every enabled source once (concurrently, capped), then deliver everything pending."""
-    reports = await asyncio.gather(*(runtime.poll(s) for s in enabled_sources(runtime.config)))
+    """Poll every enabled source once (`network.concurrency` at a time), then deliver
+    everything pending. As many pollers as the cap take the next source in turn: memory stays
+    that of the cap, not of a task per source (a run over 100,000 sources)."""
+    sources = list(enumerate(enabled_sources(runtime.config)))
+    reports: list[PollReport | None] = [None] * len(sources)
+    todo = iter(sources)
+
+    async def poller() -> None:
+        for number, source in todo:  # one iterator shared: each source goes to one poller
+            reports[number] = await runtime.poll(source)
+
+    pollers = min(len(sources), runtime.config.network.concurrency)
+    await asyncio.gather(*(poller() for _ in range(pollers)))
+    await runtime.flush_states()
     delivery = await runtime.deliver()
-    return list(reports), delivery
+    return [report for report in reports if report is not None], delivery
 
 
 async def run_until_stopped(

@@ -9,9 +9,15 @@ The Session is SQLAlchemy's own: the queries are Core statements on the SQLModel
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import random
+import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -31,7 +37,7 @@ from bot.model import (
 )
 from bot.store import outbox, queries, stories, story_index, topics
 from bot.store.delivery import DeliveryStore
-from bot.store.engine import error_reason, masked, open_engine
+from bot.store.engine import error_reason, is_busy, masked, open_engine
 from bot.store.queries import PostKey
 from bot.stories.keys import StoryFingerprint
 from bot.stories.match import DEFAULT_THRESHOLD, DEFAULT_WINDOW
@@ -40,6 +46,14 @@ from bot.stories.match import DEFAULT_THRESHOLD, DEFAULT_WINDOW
 # restarting, a pool or statement timeout, a deadlock or serialization failure (PostgreSQL
 # raises those as OperationalError). Anything else from a query is our bug and propagates.
 DATABASE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+# Posts per poll transaction. A chunk with its matches, stories and alerts commits in well under
+# a second on a 2-core machine (bench/bench_ingest.py), so another writer never waits near
+# SQLite's 15 s busy_timeout, however large the poll (issue 12: one of 2,000 posts did).
+POLL_CHUNK = 250
+STATE_ROWS = 1000  # source states per transaction when written in a batch
+# Seconds before trying a locked write again (each doubled at most by jitter), then StoreError.
+BUSY_PAUSES = (0.05, 0.25, 1.0)
+T = TypeVar("T")
 
 
 class Store(DeliveryStore):
@@ -50,6 +64,12 @@ class Store(DeliveryStore):
         """Use `Store.open`; this takes an engine that is already migrated."""
         self._engine = engine
         self._fingerprints = story_index.FingerprintCache()
+        # SQLite has one writer at a time. Polls in several threads waiting on its lock each
+        # sleep in its busy handler (up to 100 ms a try) and wake late; waiting here instead
+        # hands the lock on the moment it is free.
+        self._one_writer = (
+            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Store:
@@ -91,15 +111,41 @@ class Store(DeliveryStore):
         except DATABASE_TROUBLE as exc:
             raise StoreError(f"database error: {error_reason(exc, self._engine.url)}") from exc
 
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """`work` in one `_poll_transaction`, tried again while the only trouble is another
+        writer holding the lock (SQLite answers "database is locked" at once, without waiting,
+        when a reader's snapshot went stale): the transaction rolled back, so trying again
+        loses and doubles nothing. StoreError once the tries are spent, or for other trouble."""
+        for pause in (*BUSY_PAUSES, None):
+            try:
+                with self._one_writer, self._poll_transaction() as session:
+                    return work(session)
+            except StoreError as exc:
+                if pause is None or not is_busy(exc.__cause__ or exc):
+                    raise
+                time.sleep(pause * (1 + random.random()))  # noqa: S311 - jitter, not secrecy
+        raise AssertionError("unreachable: the last pause re-raises")
+
     def load_states(self) -> dict[str, SourceState]:
         """Every source's state. StoreError when the database is in trouble."""
         with self._poll_transaction() as session:
             return queries.load_states(session)
 
+    def load_state(self, source_id: str) -> SourceState:
+        """One source's state (a blank one before its first poll): one indexed row, whatever
+        the number of sources. StoreError when the database is in trouble."""
+        with self._poll_transaction() as session:
+            return queries.load_state(session, source_id) or SourceState(source_id)
+
     def save_state(self, state: SourceState, polled_at: datetime) -> None:
         """Record a poll that stored no posts (a failure or a 304). StoreError as above."""
-        with self._poll_transaction() as session:
-            queries.upsert_state(session, state, polled_at)
+        self.save_states([(state, polled_at)])
+
+    def save_states(self, states: Sequence[tuple[SourceState, datetime]]) -> None:
+        """Record several polls that stored no posts, STATE_ROWS per transaction; a row
+        already polled later is kept (`queries.upsert_states`). StoreError as above."""
+        for chunk in queries.chunked(states, STATE_ROWS):
+            self._write(functools.partial(queries.upsert_states, states=chunk))
 
     def reset_backoff(self, source_ids: Sequence[str]) -> None:
         """Forget these sources' failures and backoff (their config changed: a fixed URL
@@ -123,38 +169,57 @@ class Store(DeliveryStore):
         story_threshold: float = DEFAULT_THRESHOLD,
         fingerprints: Mapping[PostKey, StoryFingerprint] | None = None,
     ) -> SavedPoll:
-        """One transaction: the new state, the posts not stored yet with their stories and
-        matches, and one outbox row per (story, channel) for the alerts of exactly those posts
-        (a copy of a story already alerted there adds its name to that alert instead; see
-        `bot.store.stories`). A post another poll stored first is skipped with its matches and
-        alerts. `fingerprints` (by post key) spares computing them inside the transaction.
-        StoreError when the database is in trouble: then nothing at all was written."""
-        with self._poll_transaction() as session:
-            queries.upsert_state(session, state, now)
-            inserted = queries.insert_posts(session, posts, now)
-            stored = queries.inserted_in_order(posts, inserted)
-            queries.insert_matches(session, inserted, matches)
-            assigned = stories.assign_stories(
-                session,
-                stored,
-                inserted,
-                now,
-                window=story_window,
-                threshold=story_threshold,
-                cache=self._fingerprints,
-                fingerprints=fingerprints or {},
+        """The new state, the posts not stored yet with their stories and matches, and one
+        outbox row per (story, channel) for the alerts of exactly those posts (a copy of a story
+        already alerted there adds its name to that alert instead; see `bot.store.stories`). A
+        post another poll stored first is skipped with its matches and alerts. `fingerprints`
+        (by post key) spares computing them inside the transaction.
+
+        Posts go in chunks of POLL_CHUNK, one transaction each, so no poll holds the write lock
+        for long, however many posts it brings; the state goes with the last chunk. A chunk
+        carries its posts' alerts, so a stop between chunks leaves stored posts with their
+        alerts and the state not advanced: the next poll fetches again and stores the rest.
+        StoreError when the database is in trouble: the chunk it failed in wrote nothing."""
+        chunks = list(queries.chunked(posts, POLL_CHUNK)) or [[]]
+        given = fingerprints or {}
+        saved: list[Post] = []
+        created = joined = 0
+        for number, chunk in enumerate(chunks, start=1):
+
+            def work(session: Session, chunk: Sequence[Post] = chunk, last: bool = False) -> Any:
+                if last:
+                    queries.upsert_state(session, state, now)
+                inserted = queries.insert_posts(session, chunk, now)
+                stored = queries.inserted_in_order(chunk, inserted)
+                queries.insert_matches(session, inserted, matches)
+                assigned = stories.assign_stories(
+                    session,
+                    stored,
+                    inserted,
+                    now,
+                    window=story_window,
+                    threshold=story_threshold,
+                    cache=self._fingerprints,
+                    fingerprints=given,
+                )
+                outcome = stories.insert_story_alerts(
+                    session,
+                    alerts,
+                    posts=stored,
+                    post_pks=inserted,
+                    story_of=assigned.story_of,
+                    now=now,
+                )
+                return stored, assigned, outcome
+
+            stored, assigned, outcome = self._write(
+                functools.partial(work, last=number == len(chunks))
             )
-            outcome = stories.insert_story_alerts(
-                session,
-                alerts,
-                posts=stored,
-                post_pks=inserted,
-                story_of=assigned.story_of,
-                now=now,
-            )
-        for post_pk, fp in assigned.fingerprints.items():
-            self._fingerprints.put(post_pk, fp)
-        return SavedPoll(stored, alerts=outcome.created, joined=outcome.joined)
+            for post_pk, fp in assigned.fingerprints.items():  # committed: now safe to cache
+                self._fingerprints.put(post_pk, fp)
+            saved.extend(stored)
+            created, joined = created + outcome.created, joined + outcome.joined
+        return SavedPoll(saved, alerts=created, joined=joined)
 
     def pending_alerts(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         with self._transaction() as session:

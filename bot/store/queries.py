@@ -57,21 +57,45 @@ def reset_backoff(session: Session, source_ids: Sequence[str]) -> None:
     )
 
 
+def load_state(session: Session, source_id: str) -> SourceState | None:
+    row = session.execute(
+        sa.select(SOURCE_STATE).where(SOURCE_STATE.c.source_id == source_id)
+    ).first()
+    return None if row is None else _state(row)
+
+
 def upsert_state(session: Session, state: SourceState, polled_at: datetime) -> None:
-    values = {
-        "source_id": state.source_id,
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "cursor": dict(state.cursor),
-        "baseline_done": state.baseline_done,
-        "failures": state.failures,
-        "last_error": clip_error(state.last_error),
-        "next_poll_at": state.next_poll_at,
-        "last_polled_at": polled_at,
-    }
-    stmt = dialect_insert(session, SOURCE_STATE).values(values)
-    updates = {name: stmt.excluded[name] for name in values if name != "source_id"}
-    session.execute(stmt.on_conflict_do_update(index_elements=["source_id"], set_=updates))
+    upsert_states(session, [(state, polled_at)])
+
+
+def upsert_states(session: Session, states: Sequence[tuple[SourceState, datetime]]) -> None:
+    """Write these (state, polled at) pairs in one executemany. A row polled later than the one
+    given is left alone: a batch written behind (bot.store.state_book) never undoes a newer
+    poll's state that a poll transaction wrote in the meantime."""
+    if not states:
+        return
+    rows = [
+        {
+            "source_id": state.source_id,
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "cursor": dict(state.cursor),
+            "baseline_done": state.baseline_done,
+            "failures": state.failures,
+            "last_error": clip_error(state.last_error),
+            "next_poll_at": state.next_poll_at,
+            "last_polled_at": polled_at,
+        }
+        for state, polled_at in states
+    ]
+    stmt = dialect_insert(session, SOURCE_STATE)
+    polled = SOURCE_STATE.c.last_polled_at
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_id"],
+        set_={name: stmt.excluded[name] for name in rows[0] if name != "source_id"},
+        where=sa.or_(polled.is_(None), polled <= stmt.excluded.last_polled_at),
+    )
+    session.execute(stmt, rows)
 
 
 def known_post_ids(session: Session, source_id: str, post_ids: Sequence[str]) -> set[str]:
