@@ -7,6 +7,7 @@ Nothing here echoes the bot token or a database password: problem lines are scru
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -224,19 +225,36 @@ def _defaults(section: Section) -> Defaults:
 def _topics(root: Section, source_ids: set[str]) -> tuple[tuple[TopicConfig, ...], set[str]]:
     topics: list[TopicConfig] = []
     seen: dict[str, str] = {}
+    known = _FoldedIds(source_ids)  # folded once: per topic, it was sources x topics (issue 12)
     for section in entries(root, "topics", "id:, name:, query:"):
         section.check_keys(("id", "name", "query"))
         ident = entry_id(section, seen, "ukraine-ceasefire")
         name = section.text("name")
         query = section.text("query", required="the words to watch for, e.g. ceasefire AND Ukraine")
-        if query is not None and _query_ok(section, query, source_ids) and ident:
+        if query is not None and _query_ok(section, query, known) and ident:
             topics.append(TopicConfig(ident, name or ident, query))
     return tuple(topics), set(seen)
 
 
-def _query_ok(section: Section, query: str, source_ids: set[str]) -> bool:
+class _FoldedIds:
+    """Source ids folded as the matcher compares them, for `source:ID` and `source:ID*`: a set
+    and a sorted list, so each filter costs a lookup or a bisection, not a scan of the sources."""
+
+    def __init__(self, ids: set[str]) -> None:
+        from bot.classify.text import normalize
+
+        self.exact = {normalize(s) for s in ids}
+        self.ordered = sorted(self.exact)
+
+    def matches(self, value: str, prefix: bool) -> bool:
+        if value in self.exact:
+            return True
+        at = bisect_left(self.ordered, value)  # the first id >= value starts with it, if any does
+        return prefix and at < len(self.ordered) and self.ordered[at].startswith(value)
+
+
+def _query_ok(section: Section, query: str, known: _FoldedIds) -> bool:
     from bot.classify.query import parse_query
-    from bot.classify.text import normalize
 
     try:
         parsed = parse_query(query)
@@ -244,9 +262,8 @@ def _query_ok(section: Section, query: str, source_ids: set[str]) -> bool:
         section.problem("query", str(exc))
         return False
     ok = True
-    known = {normalize(s) for s in source_ids}  # the matcher compares source ids folded
     for value, prefix in _source_filters(parsed):
-        if not any(s == value or (prefix and s.startswith(value)) for s in known):
+        if not known.matches(value, prefix):
             section.problem(
                 "query", f"source:{value}{'*' if prefix else ''} matches no configured source"
             )

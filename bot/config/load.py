@@ -12,8 +12,10 @@ bot.config.values (durations, sizes, ${VAR}); the types in bot.config.settings.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Collection, Hashable, Mapping
+from collections.abc import Collection, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -51,18 +53,36 @@ def load_config(
     path is resolved against the config file's directory, not the working directory, so every
     command finds the same database wherever it is run from.
     """
-    readable, document, problems = read_document(path)
-    if not readable:
-        raise ConfigError(problems)
-    if only is not None and isinstance(document, Mapping):
-        document = {key: value for key, value in document.items() if key in only}
-    try:
-        config = build_config(document, env)
-    except ConfigError as exc:
-        raise ConfigError(problems + exc.problems) from None
+    with _collector_paused():
+        readable, document, problems = read_document(path)
+        if not readable:
+            raise ConfigError(problems)
+        if only is not None and isinstance(document, Mapping):
+            document = {key: value for key, value in document.items() if key in only}
+        try:
+            config = build_config(document, env)
+        except ConfigError as exc:
+            raise ConfigError(problems + exc.problems) from None
     if problems:
         raise ConfigError(problems)
     return replace(config, database_url=anchored(config.database_url, path.parent))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while the document and the Config are built: they are
+    millions of new objects and no garbage cycles, and each collection walks them all again.
+    With it on, 100,000 sources took four times as long (issue 12). The pause is process-wide (a
+    reload in a worker thread pauses it for the loop too, for the seconds a load takes); already
+    paused, it is left so."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def anchored(database_url: str, directory: Path) -> str:
@@ -81,9 +101,14 @@ def read_document(path: Path) -> tuple[bool, object, list[str]]:
     text, problem = _read_text(path)
     if text is None:
         return False, None, [problem]
-    loader = _Loader(text)
+    if LIBYAML:
+        try:
+            document, duplicates = _parse(text, fast=True)
+            return True, document, [f"{path}: {d}" for d in duplicates]
+        except yaml.YAMLError:
+            pass  # libyaml words its errors and marks its own way: read again to report as ever
     try:
-        document = loader.get_single_data()
+        document, duplicates = _parse(text, fast=False)
     except _TooLarge as exc:
         line = f"line {exc.problem_mark.line + 1}: " if exc.problem_mark else ""
         return False, None, [f"{path}: {line}{exc.problem}"]
@@ -91,9 +116,18 @@ def read_document(path: Path) -> tuple[bool, object, list[str]]:
         return False, None, [_syntax_problem(path, exc)]
     except yaml.YAMLError as exc:  # unmarked errors are rare (e.g. a stream with two documents)
         return False, None, [f"{path}: YAML error: {exc}"]
+    return True, document, [f"{path}: {d}" for d in duplicates]
+
+
+def _parse(text: str, *, fast: bool) -> tuple[object, list[str]]:
+    """(the document, duplicate keys noted) through libyaml (`fast`) or the pure-Python parser;
+    yaml.YAMLError, _TooLarge included, when it is not a document within the limits."""
+    _check_limits(yaml.CSafeLoader(text) if fast else yaml.SafeLoader(text))
+    loader = _CLoader(text) if fast else _Loader(text)
+    try:
+        return loader.get_single_data(), loader.duplicates
     finally:
         loader.dispose()
-    return True, document, [f"{path}: {d}" for d in loader.duplicates]
 
 
 def _read_text(path: Path) -> tuple[str | None, str]:
@@ -120,59 +154,99 @@ def _syntax_problem(path: Path, exc: yaml.MarkedYAMLError) -> str:
     return f"{path}: YAML syntax error at {where}{message}"
 
 
-# A config is a few levels deep and a few thousand values long. Beyond these it is an attack or
-# an accident: 9 aliases of 9 aliases ... ("billion laughs") make a 400-byte file stand for 10^9
-# values that every later walk over the document would visit, and thousands of nested brackets
-# exhaust Python's recursion inside the parser.
+# A config is a few levels deep; it may be long (100,000 sources are about 1.1 million values).
+# Beyond these limits it is an attack or an accident: 9 aliases of 9 aliases ... ("billion laughs")
+# make a 400-byte file stand for 10^9 values that every later walk over the document would visit,
+# and thousands of nested brackets exhaust Python's recursion (and libyaml's C stack) in the
+# composer. Values written out count once whatever their number: the cost of those is linear.
 MAX_DEPTH = 50
-MAX_VALUES = 1_000_000  # counted as if every alias were written out
+MAX_VALUES = 1_000_000  # values that aliases stand for, counted as if each were written out
 
 
 class _TooLarge(yaml.MarkedYAMLError):
     pass
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that notes duplicate keys (YAML keeps the last silently, hiding the first),
-    and refuses documents nested too deep or whose aliases expand too far."""
+def _check_limits(parser: yaml.SafeLoader | yaml.CSafeLoader) -> None:
+    """Raise _TooLarge at the first node the composer would meet nested deeper than MAX_DEPTH or
+    standing, through aliases, for more than MAX_VALUES values: one pass over the parser's
+    events, without recursion, before anything is composed. It stops where the composer raises
+    its own error first: an undefined alias, a duplicate anchor, a second document."""
+    count = _Count()
+    open_nodes = count.open
+    documents = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            if (
+                type(event) is yaml.ScalarEvent
+                and event.anchor is None
+                and 0 < len(open_nodes) < MAX_DEPTH
+            ):
+                open_nodes[-1][0] += 1  # most events: what count.node would do, 3x quicker
+            elif type(event) is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    return
+            elif isinstance(event, yaml.CollectionEndEvent):
+                count.end()
+            elif isinstance(event, yaml.NodeEvent) and not count.node(event):
+                return
+    finally:
+        parser.dispose()
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[str] = []
-        self._depth = 0
-        self._sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _TooLarge(
-                    problem=f"nested deeper than {MAX_DEPTH} levels",
-                    problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
-                )
-            node = super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-        if node is not None and self._size(node) > MAX_VALUES:
+class _Count:
+    """The nodes open around the parser's position, each with the values it holds so far, and
+    how many of those came through aliases; the values each anchor stands for."""
+
+    def __init__(self) -> None:
+        self.open: list[list[Any]] = []  # [values, values through aliases, anchor, start mark]
+        self.anchors: dict[str, tuple[int, Any]] = {}  # anchor -> (values, start mark)
+
+    def node(self, event: yaml.NodeEvent) -> bool:
+        """Count a scalar, an alias or the start of a collection; False where the composer will
+        stop with an error of its own."""
+        start: Any = event.start_mark  # libyaml's marks are its own type, with the same fields
+        if len(self.open) >= MAX_DEPTH:
+            raise _TooLarge(problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=start)
+        anchor = event.anchor
+        if isinstance(event, yaml.AliasEvent):
+            if anchor not in self.anchors:
+                return False
+            values, mark = self.anchors[anchor]
+            self._add(values, values, mark)
+            return True
+        if anchor is not None and anchor in self.anchors:
+            return False
+        if anchor is not None:  # an alias to a collection from inside it counts 1
+            self.anchors[anchor] = (1, start)
+        if isinstance(event, yaml.ScalarEvent):
+            self._add(1, 0, start)
+        else:
+            self.open.append([1, 0, anchor, start])
+        return True
+
+    def end(self) -> None:
+        values, aliased, anchor, mark = self.open.pop()
+        if anchor is not None:
+            self.anchors[anchor] = (values, mark)
+        self._add(values, aliased, mark)
+
+    def _add(self, values: int, aliased: int, mark: Any) -> None:
+        if aliased > MAX_VALUES:
             raise _TooLarge(
                 problem=f"aliases expand to more than {MAX_VALUES:,} values (an alias bomb?)",
-                problem_mark=node.start_mark,
+                problem_mark=mark,
             )
-        return node
+        if self.open:
+            self.open[-1][0] += values
+            self.open[-1][1] += aliased
 
-    def _size(self, node: yaml.Node) -> int:
-        known = self._sizes.get(id(node))
-        if known is not None:  # an alias: the anchored node, counted again wherever it is used
-            return known
-        size = 1
-        if isinstance(node, yaml.SequenceNode):
-            size += sum(self._sizes.get(id(child), 1) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            size += sum(
-                self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value
-            )
-        self._sizes[id(node)] = size
-        return size
+
+class _NotingDuplicates(yaml.constructor.SafeConstructor):
+    """Notes duplicate keys: YAML keeps the last silently, hiding the first."""
+
+    duplicates: list[str]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[str, int] = {}
@@ -188,3 +262,23 @@ class _Loader(yaml.SafeLoader):
             else:
                 seen[key_node.value] = line
         return super().construct_mapping(node, deep)
+
+
+class _Loader(_NotingDuplicates, yaml.SafeLoader):
+    """The pure-Python SafeLoader, noting duplicate keys: the reference whose messages we print."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates = []
+
+
+LIBYAML = hasattr(yaml, "CSafeLoader")  # PyYAML built with libyaml, as its wheels are
+if LIBYAML:
+
+    class _CLoader(_NotingDuplicates, yaml.CSafeLoader):
+        """libyaml's parser and composer (ten times the pure-Python speed), noting duplicates.
+        Only for documents it reads without error: errors are reported by _Loader's wording."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.duplicates = []

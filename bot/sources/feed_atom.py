@@ -38,7 +38,7 @@ def read_atom(root: etree._Element) -> list[RawEntry]:
     ns = ATOM03 if root.tag == ATOM03 + "feed" else ATOM
     feed_author = _author(root, ns)
     return read_each(
-        root.iterfind(ns + "entry"),
+        root.iterchildren(ns + "entry"),
         lambda entry: _entry(entry, ns, feed_author),
         lambda entry: text_of(entry.find(ns + "id")),
     )
@@ -51,7 +51,7 @@ def _entry(entry: etree._Element, ns: str, feed_author: str | None) -> RawEntry:
     read = _construct_03 if ns == ATOM03 else _construct
     title = read(title_el)
     # 0.3 allows several content elements (alternatives, all read); 1.0 allows one.
-    contents = entry.iterfind(ns + "content") if ns == ATOM03 else (content_el,)
+    contents = entry.iterchildren(ns + "content") if ns == ATOM03 else (content_el,)
     bodies = [m for m in (*map(read, contents), read(summary_el)) if m is not None]
     bodies += ext.bodies
     if not bodies and ext.subtitle is not None:
@@ -112,14 +112,14 @@ def _nonempty(value: str | None, *, is_html: bool) -> Markup | None:
 
 def _link(entry: etree._Element, ns: str, rel: str) -> str | None:
     # RFC 4287 4.2.7.2: a link without rel is rel="alternate".
-    for link in entry.iterfind(ns + "link"):
+    for link in entry.iterchildren(ns + "link"):
         if link.get("rel", "alternate") == rel and link.get("href"):
             return resolve_link(link.get("href"), link.base)
     return None
 
 
 def _image(entry: etree._Element, ns: str) -> str | None:
-    for link in entry.iterfind(ns + "link"):
+    for link in entry.iterchildren(ns + "link"):
         if link.get("rel") == "enclosure" and is_image(link.get("href"), link.get("type")):
             return resolve_link(link.get("href"), link.base)
     return media_image(entry)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import html
 from dataclasses import dataclass
 
@@ -54,7 +55,7 @@ def first_children(parent: etree._Element) -> dict[str, etree._Element]:
         tag: object = child.tag
         if not isinstance(tag, str):
             continue  # an entity reference or comment left in the tree
-        if tag[: len(ITUNES)].lower() == ITUNES:
+        if tag[:1] == "{" and tag[: len(ITUNES)].lower() == ITUNES:
             tag = ITUNES + tag[len(ITUNES) :]
         fields.setdefault(tag, child)
     return fields
@@ -126,8 +127,19 @@ def decoded_base64(value: str | None) -> str | None:
     return text
 
 
+_TEXT_FIELDS = frozenset(
+    (DC + "title", DC + "description", ITUNES + "title", ITUNES + "summary", ITUNES + "subtitle")
+)
+_ANY_MEDIA = MEDIA + "*"
+
+
 def extensions(item: etree._Element, fields: dict[str, etree._Element]) -> Extensions:
     """Dublin Core, Media RSS and iTunes fields of an RSS item or Atom entry."""
+    if fields.keys().isdisjoint(_TEXT_FIELDS) and next(item.iter(_ANY_MEDIA), None) is None:
+        # The common item: at most an author or a date from these modules (issue 12).
+        author = text_of(fields.get(DC + "creator")) or text_of(fields.get(ITUNES + "author"))
+        published = text_of(fields.get(DC + "date"))
+        return _plain_extensions(author, published)
     titles = [Markup(v) for v in [markup_of(fields.get(DC + "title"))] if v]
     bodies = [Markup(v) for v in [markup_of(fields.get(DC + "description"))] if v]
     # Media RSS 2.1: media:title and media:description sit in the item, in media:group or in
@@ -149,6 +161,11 @@ def extensions(item: etree._Element, fields: dict[str, etree._Element]) -> Exten
     )
 
 
+@functools.lru_cache(maxsize=1024)  # a feed names the same few authors item after item
+def _plain_extensions(author: str | None, published: str | None) -> Extensions:
+    return Extensions(author=author, published=published)
+
+
 def _media_texts(item: etree._Element) -> tuple[list[Markup], list[Markup]]:
     """media:title and media:description texts, in one pass over the item."""
     titles: list[Markup] = []
@@ -164,9 +181,12 @@ def _media_texts(item: etree._Element) -> tuple[list[Markup], list[Markup]]:
 
 def media_image(entry: etree._Element) -> str | None:
     """media:content (image), then media:thumbnail, also inside media:group (Media RSS)."""
-    for content in entry.iter(MEDIA + "content"):
-        url = content.get("url")
-        if is_image(url, content.get("type"), content.get("medium")):
-            return resolve_link(url, content.base)
-    thumbnail = next(entry.iter(MEDIA + "thumbnail"), None)
+    thumbnail = None
+    for el in entry.iter(MEDIA + "content", MEDIA + "thumbnail"):  # one pass over the entry
+        if el.tag == MEDIA + "thumbnail":
+            thumbnail = el if thumbnail is None else thumbnail
+            continue
+        url = el.get("url")
+        if is_image(url, el.get("type"), el.get("medium")):
+            return resolve_link(url, el.base)
     return resolve_link(thumbnail.get("url"), thumbnail.base) if thumbnail is not None else None

@@ -1,11 +1,14 @@
 """The fast path: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and CDF read with plain lxml.
 
 Extraction runs at about 60,000 items/s here against feedparser's 2,000-4,000 (sanitising off);
-with the HTML-to-text step both paths share, an HTML-rich feed parses about 5x faster end to end
-(shared/MEASURED.md has the library numbers). It reads only well-formed documents without
-entity references; anything else (undefined HTML entities such as `&nbsp;` in raw XML, entities a
-DTD declares, an unknown root) returns None and the caller falls back to feedparser. It never
-expands an entity, loads a DTD or touches the network.
+end to end (text reduced, dates read, Posts built) an HTML-rich feed parses about 7-10x faster
+than feedparser, at about 0.3-0.45x a bare lxml loop pulling five fields, the floor it builds on
+(issue 12: bench/bench_pipeline.py; shared/MEASURED.md has the library numbers).
+
+It reads only well-formed documents without entity references; anything else (undefined HTML
+entities such as `&nbsp;` in raw XML, entities a DTD declares, an unknown root) returns None and
+the caller falls back to feedparser. It never expands an entity, loads a DTD or touches the
+network.
 
 An RSS item's fields, as `build_posts` merges them: titles from title, dc:title, media:title,
 itunes:title; text from content:encoded, xhtml:body, fullitem/body, description, summary,
@@ -16,6 +19,7 @@ ABSTRACT and HREF.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from lxml import etree
@@ -42,6 +46,12 @@ from bot.sources.html import resolve_link
 from bot.sources.sniff import describe_html, has_xml_signature
 
 _HTML_ROOTS = frozenset({"html", XHTML + "html"})
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
+# Misread text has a UTF-8 lead byte read as a character, U+00C2-U+00F4: written as itself
+# (C3 82-B4 in UTF-8) or as a reference (entities are not expanded here). A superset, cheaply.
+_MAY_BE_MISREAD = re.compile(
+    rb"\xc3[\x82-\xb4]|&#(?:[xX]0*[cCdDeEfF][0-9a-fA-F]|0*(?:19[2-9]|2[0-5][0-9]));"
+)
 
 
 def read_xml_feed(body: bytes, base_url: str | None) -> list[RawEntry] | None:
@@ -70,6 +80,8 @@ def read_xml_feed(body: bytes, base_url: str | None) -> list[RawEntry] | None:
     entries = _entries(root)
     encoding = (root.getroottree().docinfo.encoding or "").lower()
     if entries and encoding in ("utf-8", "utf8") and not has_xml_signature(body):
+        if _MAY_BE_MISREAD.search(body) is None:
+            return entries  # no text can round-trip: most UTF-8 feeds, read in one pass
         return [_misread_undone(entry) for entry in entries]
     return entries
 
@@ -94,7 +106,9 @@ def _misread_undone(entry: RawEntry) -> RawEntry:
 
 
 def _utf8_again(value: str | None) -> str | None:
-    if not value or value.isascii():
+    # A character past U+00FF cannot be a misread byte: found early, where encoding would
+    # raise (and an exception costs more than the search).
+    if not value or value.isascii() or _BEYOND_LATIN1.search(value) is not None:
         return value
     try:
         return value.encode("latin-1").decode("utf-8")
@@ -105,10 +119,11 @@ def _utf8_again(value: str | None) -> str | None:
 def _entries(root: etree._Element) -> list[RawEntry] | None:
     tag = root.tag
     if tag == "rss":
-        channel = root.find("channel")
+        channel = next(root.iterchildren("channel"), None)
         parent = root if channel is None else channel  # a few feeds put items in <rss> itself
         lang = _rss_lang(parent)
-        return read_each(parent.iterfind("item"), lambda item: _rss_item(item, "", lang), _guid)
+        items = parent.iterchildren("item")  # not iterfind: ElementPath costs per call
+        return read_each(items, lambda item: _rss_item(item, "", lang), _guid)
     if tag == RDF + "RDF":
         return _rdf(root)
     if tag in (ATOM + "feed", ATOM03 + "feed"):
@@ -123,7 +138,7 @@ def _rdf(root: etree._Element) -> list[RawEntry]:
     ns = RSS10 if root.find(RSS10 + "channel") is not None else RSS090
     channel = root.find(ns + "channel")
     lang = _rss_lang(channel) if channel is not None else None
-    items = root.iterfind(ns + "item")
+    items = root.iterchildren(ns + "item")
     return read_each(items, lambda item: _rss_item(item, ns, lang), _guid)
 
 
@@ -147,7 +162,7 @@ def _rss_item(item: etree._Element, ns: str, feed_lang: str | None) -> RawEntry:
         fields.get(ns + "description"),
         fields.get("summary"),  # not RSS, but written into RSS items often enough
     )
-    bodies = [Markup(value) for value in map(markup_of, own) if value and value.strip()]
+    bodies = [Markup(v) for el in own if el is not None and (v := markup_of(el)) and v.strip()]
     bodies += ext.bodies
     if not bodies and ext.subtitle is not None:
         bodies.append(ext.subtitle)
@@ -160,7 +175,7 @@ def _rss_item(item: etree._Element, ns: str, feed_lang: str | None) -> RawEntry:
         author=text_of(fields.get(DC + "creator")) or text_of(fields.get("author")) or ext.author,
         published=text_of(fields.get("pubDate")) or ext.published,
         lang=text_of(fields.get(DC + "language")) or feed_lang,
-        image_url=_rss_image(item),
+        image_url=_rss_image(item, "enclosure" in fields),
         base=item.base,
     )
 
@@ -171,14 +186,14 @@ def _rss_link(link: etree._Element | None) -> str | None:
 
 def _atom_link(item: etree._Element) -> str | None:
     """An atom:link rel="alternate" in an RSS item, for feeds that give no <link>."""
-    for link in item.iterfind(ATOM + "link"):
+    for link in item.iterchildren(ATOM + "link"):
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             return resolve_link(link.get("href"), link.base)
     return None
 
 
-def _rss_image(item: etree._Element) -> str | None:
-    for enclosure in item.iterfind("enclosure"):
+def _rss_image(item: etree._Element, has_enclosure: bool) -> str | None:
+    for enclosure in item.iterchildren("enclosure") if has_enclosure else ():
         if is_image(enclosure.get("url"), enclosure.get("type")):
             return resolve_link(enclosure.get("url"), enclosure.base)
     return media_image(item)

@@ -17,9 +17,11 @@ once per feed item; it was about 1.5-2x faster than walking start/end events in 
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -54,15 +56,18 @@ _RAW_FALLBACK = re.compile(r"<(/?)(iframe|noframes|noembed)(?=[\s/>])", re.IGNOR
 # Markers from Unicode's private use area (lxml refuses control characters in text). A fragment
 # that brings its own has them removed first.
 _LINE, _PARAGRAPH, _BR = "\ue000", "\ue001", "\ue002"
+LINE_MARK, PARAGRAPH_MARK, BR_MARK = _LINE, _PARAGRAPH, _BR
 _NO_MARKERS = str.maketrans("", "", _LINE + _PARAGRAPH + _BR)
 _MARKERS = dict.fromkeys(_PARAGRAPH_TAGS, _PARAGRAPH) | dict.fromkeys(_LINE_TAGS, _LINE)
 # Every horizontal space a browser would collapse, including NBSP and the typographic spaces.
-_SPACES = re.compile(r"[ \t\f\v\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-# In HTML any whitespace run, newlines included, is one space.
-_HTML_SPACES = re.compile(r"[\s\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Each pattern leaves out a lone " ": replacing it by itself costs a match per word (issue 12).
+_SPACE_CLASS = r"[ \t\f\v\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+_SPACES = re.compile(
+    rf"(?: {_SPACE_CLASS}|[\t\f\v\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]){_SPACE_CLASS}*"
+)
 # A run of block boundaries, with the <br>s next to them, between two pieces of text.
 _BOUNDARY = re.compile("[ \ue002]*[\ue000\ue001][ \ue000\ue001\ue002]*")
-_LINE_EDGES = re.compile(r" ?\n ?")  # spaces are collapsed by then: at most one each side
+_LINE_EDGES = re.compile(r" \n ?|\n ")  # spaces are collapsed by then: at most one each side
 _BLANK_LINES = re.compile(r"\n{3,}")
 # A lone surrogate (JSON "\ud800") cannot be encoded: lxml would silently stop at it.
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -70,9 +75,10 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 # as numeric references: never text (XML 1.0 section 2.2), and lxml raises on them ("All strings
 # must be XML compatible"), which would cost the whole post. Each becomes a space.
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# HTML5 (and libxml2 since 2.14) reads a reference without its ";" too: "&#12<br>".
 _NOT_TEXT_REF = re.compile(
-    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])"
-    r"|0*(?:[0-8]|1[12]|1[4-9]|2[0-9]|3[01]|6553[45]));"
+    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?:;|(?![0-9a-fA-F]))"
+    r"|0*(?:[0-8]|1[12]|1[4-9]|2[0-9]|3[01]|6553[45])(?:;|(?![0-9])))"
 )
 # libxml2 gives up on HTML nested deeper than 255 elements and returns nothing at all (not even
 # the text after the deep part). When lxml keeps less than this share of the visible text a
@@ -84,6 +90,9 @@ _UNSHOWN = re.compile(
     r"<(script|style|template|head|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
 _TAG = re.compile(r"<[^>]*>")
+_PER_THREAD = threading.local()
+# An absolute http(s) URL whose host is a plain name and whose port, if any, is in range.
+_PLAIN_ABSOLUTE = re.compile(r"https?://[a-zA-Z0-9.-]+(?::[0-9]{1,4})?(?:[/?#].*)?", re.DOTALL)
 
 
 def _c1_repairs() -> dict[int, str | None]:
@@ -104,11 +113,15 @@ def _c1_repairs() -> dict[int, str | None]:
 
 _C1_REPAIRS = _c1_repairs()
 _C1 = re.compile("[\x80-\x9f]")
+# Everything `_repaired` changes, found in one pass: most text has none of it (issue 12).
+_TO_REPAIR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _repaired(text: str) -> str:
     """C1 controls repaired and lone surrogates replaced (ASCII text has neither: str knows
     that without looking, and translate costs a dictionary lookup per character)."""
+    if _TO_REPAIR.search(text) is None:
+        return text
     if _NOT_TEXT.search(text):
         text = _NOT_TEXT.sub(" ", text)
     if text.isascii():
@@ -128,9 +141,41 @@ def tidy_text(text: str) -> str:
     """Tidy plain text: C1 controls repaired, lone surrogates replaced, spaces collapsed per
     line, lines trimmed, at most one blank line."""
     text = _repaired(text)
-    text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _LINE_EDGES.sub("\n", text)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    if "\n" in text:  # the checks are C-fast, the substitutions a pass each (issue 12)
+        text = _LINE_EDGES.sub("\n", text)
+        if "\n\n\n" in text:
+            text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def tidy_line(text: str) -> str:
+    """`tidy_text` made one line, every run of whitespace one space (a title, a name)."""
+    return " ".join(_repaired(text).split())
+
+
+def prepared_fragment(fragment: str) -> str:
+    """The fragment with what is never text made a space and C1 controls repaired: the first
+    step of `reduce_html`, and doing it twice changes nothing."""
+    # Repaired before any whitespace rule runs: U+0085 (an ellipsis in windows-1252) is a space
+    # to Python's regular expressions.
+    fragment = _repaired(fragment)
+    if "&#" in fragment:
+        fragment = _NOT_TEXT_REF.sub(" ", fragment)
+    return fragment
+
+
+def marked_text(joined: str) -> str:
+    """Text with the block and <br> markers (LINE_MARK, PARAGRAPH_MARK, BR_MARK) as line breaks,
+    HTML's collapsible spaces collapsed."""
+    # In HTML any whitespace run, newlines included, is one space; str.split knows NBSP and the
+    # typographic spaces too, and the spaces it drops at either end would go at the end anyway.
+    text = " ".join(joined.split())
+    if _LINE in text or _PARAGRAPH in text:
+        text = _BOUNDARY.sub(_boundary, text)
+    return tidy_text(text.replace(_BR, "\n") if _BR in text else text)
 
 
 def html_to_text(fragment: str) -> str:
@@ -139,21 +184,16 @@ def html_to_text(fragment: str) -> str:
 
 def reduce_html(fragment: str, *, base_url: str | None = None) -> Reduced:
     """Reduce an HTML fragment to plain text and its first image."""
-    # Repaired before any whitespace rule runs: U+0085 (an ellipsis in windows-1252) is a space
-    # to Python's regular expressions.
-    fragment = _repaired(fragment)
-    if "&#" in fragment:
-        fragment = _NOT_TEXT_REF.sub(" ", fragment)
+    fragment = prepared_fragment(fragment)
     if "<" not in fragment:
         # No markup at all: keep the author's line breaks, only decode entities. Feeds put plain
         # text in description/summary as often as HTML.
-        return Reduced(tidy_text(html.unescape(fragment)), None)
+        return Reduced(tidy_text(html.unescape(fragment) if "&" in fragment else fragment), None)
     if _LINE in fragment or _PARAGRAPH in fragment or _BR in fragment:
         fragment = fragment.translate(_NO_MARKERS)
     if "<i" in fragment or "<n" in fragment or "<I" in fragment or "<N" in fragment:
         fragment = _RAW_FALLBACK.sub(r"<\1x-\2", fragment)
-    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
-    root: etree._Element | None = etree.HTML(fragment, parser)
+    root: etree._Element | None = etree.HTML(fragment, _html_parser())
     # First, before the text pass: lazy-loading pages keep the real image in <noscript>.
     image = _first_image(root, base_url) if root is not None else None
     text = _text(root) if root is not None else ""
@@ -168,6 +208,16 @@ def reduce_html(fragment: str, *, base_url: str | None = None) -> Reduced:
         )
         text = tolerant_text(fragment)
     return Reduced(text, image)
+
+
+def _html_parser() -> etree.HTMLParser:
+    """This thread's HTML parser: building one costs more than reading a short fragment, and
+    lxml parsers must not be shared between threads (feeds are parsed in worker threads)."""
+    parser: etree.HTMLParser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+        _PER_THREAD.parser = parser
+    return parser
 
 
 def _visible_estimate(fragment: str) -> int:
@@ -210,8 +260,7 @@ def tolerant_text(fragment: str) -> str:
     collector = _Collector()
     collector.feed(fragment)
     collector.close()
-    text = _BOUNDARY.sub(_boundary, _HTML_SPACES.sub(" ", "".join(collector.parts)))
-    return tidy_text(text.replace(_BR, "\n"))
+    return marked_text("".join(collector.parts))
 
 
 def element_to_text(element: etree._Element) -> str:
@@ -228,6 +277,15 @@ def resolve_link(url: str | None, base: str | None) -> str | None:
     url = (url or "").strip()
     if not url:
         return None
+    if not base and _PLAIN_ABSOLUTE.fullmatch(url):
+        return url  # nothing to join, and a host urllib reads without a doubt
+    return _resolved(url, base or None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(url: str, base: str | None) -> str | None:
+    # Cached: a feed repeats its links poll after poll, and one item resolves its link twice
+    # (against xml:base, then the document's URL); urllib's parsing is a tenth of an item.
     try:
         absolute = urljoin(base, url) if base else url
         urlsplit(absolute).port  # noqa: B018 - raises ValueError on a bad port
@@ -258,9 +316,7 @@ def _text(root: etree._Element) -> str:
     if dropped:
         # with_tail=False: the text after a dropped element stays.
         etree.strip_elements(root, *_DROPPED_TAGS, with_tail=False)
-    joined = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
-    text = _BOUNDARY.sub(_boundary, _HTML_SPACES.sub(" ", joined))
-    return tidy_text(text.replace(_BR, "\n"))
+    return marked_text(etree.tostring(root, method="text", encoding="unicode", with_tail=False))
 
 
 def _keep_newlines(pre: etree._Element) -> None:

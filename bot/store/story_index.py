@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -151,15 +151,33 @@ def _key_params(keys: Sequence[int]) -> dict[str, int]:
     return {f"k{n}": key for n, key in enumerate(keys)}
 
 
+def _same(value: datetime) -> datetime:
+    return value
+
+
+# story_key rows as the driver takes them: SQLite's qmark style, psycopg's format style.
+_INSERT_KEYS = {
+    True: "INSERT INTO story_key (key, seen_at, post_pk, story_id) VALUES (?, ?, ?, ?)",
+    False: "INSERT INTO story_key (key, seen_at, post_pk, story_id) VALUES (%s, %s, %s, %s)",
+}
+
+
 def write_index(db: Session | sa.Connection, entries: Sequence[IndexEntry]) -> None:
     """Record posts in the story index: one `story_key` row per key, one `story_print`."""
+    connection = db.connection() if isinstance(db, Session) else db
+    dialect = connection.dialect
+    processor = STORY_KEY.c.seen_at.type.bind_processor(dialect)
+    to_db: Callable[[datetime], Any] = processor if processor is not None else _same
     keys = [
-        {"key": key, "seen_at": e.seen_at, "post_pk": e.post_pk, "story_id": e.story_id}
+        (key, seen_at, e.post_pk, e.story_id)
         for e in entries
+        for seen_at in (to_db(e.seen_at),)  # once a post, not once a key
         for key in e.fp.keys
     ]
     if keys:
-        db.execute(sa.insert(STORY_KEY), keys)
+        # Driver-level executemany (issue 12): ~15 rows a post, and SQLAlchemy's per-row
+        # parameter processing cost more than the inserts themselves.
+        connection.exec_driver_sql(_INSERT_KEYS[dialect.paramstyle == "qmark"], keys)
     prints = [
         {
             "post_pk": e.post_pk,
