@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.classify.evaluate import post_words
 from bot.classify.lang import could_be, detect_language
 from bot.classify.query import (
     And,
@@ -24,7 +25,7 @@ from bot.classify.query import (
     format_query,
     parse_query,
 )
-from bot.classify.text import normalize, tokenize
+from bot.classify.text import normalize, tokenize, words
 from bot.classify.watchlist import Watchlist, highlight_spans
 from bot.errors import QueryError
 from bot.model import Post, TopicConfig, TopicMatch
@@ -499,3 +500,21 @@ def test_compiled_watchlist_agrees_with_the_reference(
         ]
         assert watchlist.match(p, kind) == expected
     assert broken == {t.id for t, q in zip(topics, queries, strict=True) if isinstance(q, Not)}
+
+
+_CHUNK_TEXT = st.text(
+    st.sampled_from(
+        list("aZß Σσς İé ё й\u0301\u0308\u200d\u00ad\ufe0f\u20e3 1½ _#@-’ʼ か\u3099漢\t\n\u3000")
+    )
+    | st.sampled_from(list("\u2028\x1c\x85\xa0\u200b"))  # whitespace to str.split(), or not
+    | st.characters(),
+    max_size=40,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_CHUNK_TEXT)
+def test_words_through_the_chunk_memo_are_the_tokenisers_words(text: str) -> None:
+    # PostView folds whitespace-separated chunks and remembers them: that must be `words`.
+    assert post_words(text) == words(text)
+    assert post_words(text) == words(text)  # the second time from the memo

@@ -10,7 +10,6 @@ branches that made it true, as written, each once, in query order.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 
@@ -25,46 +24,90 @@ Test = Callable[["PostView"], bool]
 Collect = Callable[["PostView", list[str]], None]
 
 
-class PostView:
-    """One post prepared for matching: folded words per segment (title, text) and its fields.
+# Chunks remembered (a few tens of MB at most), then forgotten all at once.
+_CHUNK_MEMO_LIMIT = 1 << 17
 
-    Phrases and proximity never span the title/text boundary. Derived facts (prefix hits,
-    phrase positions, language) are computed on first use and memoised for the other topics.
+
+class _FoldedChunks(dict[str, tuple[str, ...]]):
+    """Lower-cased, whitespace-separated chunk of a post ("ceasefire," "#ukraine") → its folded
+    words. A word never holds whitespace and lower()'s one context rule (final sigma) stops at
+    it, so the chunks' words in order are `words(text)` (tests/test_matcher.py checks this).
+    Chunks are Zipfian: most are one C-level dict hit here instead of a regex scan and a lookup
+    per run (issue 12). A memo of a pure function: clearing it never changes an answer."""
+
+    def __missing__(self, chunk: str) -> tuple[str, ...]:
+        if len(self) >= _CHUNK_MEMO_LIMIT:
+            self.clear()
+        found = self[chunk] = tuple(words(chunk))
+        return found
+
+
+_fold_chunk = _FoldedChunks().__getitem__
+
+
+def post_words(text: str) -> list[str]:
+    """`words(text)`, through the chunk memo."""
+    return list(chain.from_iterable(map(_fold_chunk, text.lower().split())))
+
+
+class PostView:
+    """One post prepared for matching: its set of folded words (title and text), and on demand
+    the words per segment (title, text) and its fields.
+
+    Phrases and proximity never span the title/text boundary. Derived facts (segments, prefix
+    hits, phrase positions, language) are computed on first use and memoised for the other
+    topics: most posts never need more than the word set.
     """
 
     __slots__ = (
         "_authors",
         "_detect",
+        "_joined",
         "_lang",
         "_lang_known",
         "_memo",
         "_post",
-        "_sorted",
+        "_segments",
+        "_source",
         "kind",
-        "segments",
-        "source",
         "words",
     )
 
     def __init__(
         self, post: Post, source_kind: str, detect_lang: DetectLang | None = detect_language
     ):
-        self.segments = tuple(words(t) for t in (post.title, post.text) if t)
-        self.words = set(chain.from_iterable(self.segments))
-        self.source = normalize(post.source_id)
+        title = post.title
+        text = f"{title}\n{post.text}" if title else post.text
+        self.words = set(chain.from_iterable(map(_fold_chunk, text.lower().split())))
         self.kind = source_kind
         self._post = post
         self._detect = detect_lang
+        self._segments: tuple[list[str], ...] | None = None
+        self._source: str | None = None
         self._authors: tuple[list[str], ...] | None = None
         self._lang: str | None = None
         self._lang_known = False
-        self._sorted: list[str] | None = None
+        self._joined: str | None = None
         self._memo: dict[tuple[tuple[Word, ...], int, bool], list[Span]] = {}
+
+    @property
+    def segments(self) -> tuple[list[str], ...]:
+        """Folded words of the title and of the text (the ones present, in that order)."""
+        if self._segments is None:
+            post = self._post
+            self._segments = tuple(post_words(t) for t in (post.title, post.text) if t)
+        return self._segments
+
+    @property
+    def source(self) -> str:
+        if self._source is None:
+            self._source = normalize(self._post.source_id)
+        return self._source
 
     def authors(self) -> tuple[list[str], ...]:
         if self._authors is None:
             author = self._post.author
-            self._authors = (words(author),) if author else ()
+            self._authors = (post_words(author),) if author else ()
         return self._authors
 
     def lang(self) -> str | None:
@@ -88,10 +131,11 @@ class PostView:
         return self.lang() == code
 
     def has_prefix(self, prefix: str) -> bool:
-        if self._sorted is None:
-            self._sorted = sorted(self.words)
-        i = bisect_left(self._sorted, prefix)
-        return i < len(self._sorted) and self._sorted[i].startswith(prefix)
+        # Every word behind a newline, which no word holds: one substring search in C, cheaper
+        # than sorting the words for a bisection.
+        if self._joined is None:
+            self._joined = "\n" + "\n".join(self.words)
+        return "\n" + prefix in self._joined
 
     def has(self, word: Word) -> bool:
         return self.has_prefix(word.text) if word.prefix else word.text in self.words
@@ -153,6 +197,9 @@ def _compile_term(term: Term) -> Test:
     if len(pattern) == 1:
         prefix = pattern[0].text
         return lambda v: v.has_prefix(prefix)
+    if not any(w.prefix for w in pattern):  # every word present (in C) before any position
+        plain = frozenset(w.text for w in pattern)
+        return lambda v: plain <= v.words and bool(v.spans(pattern, slop))
     return lambda v: all(map(v.has, pattern)) and bool(v.spans(pattern, slop))
 
 
@@ -210,7 +257,13 @@ def compile_query(query: Query) -> tuple[Test, Collect]:
 
         return _all(plain, rest), collect_all
 
+    terms = [op for op in query.operands if isinstance(op, Term)]
+    pairs = [(term.raw, w) for term in terms if (w := _plain_word(term)) is not None]
+
     def collect_true(v: PostView, out: list[str]) -> None:
+        if not rest:  # only plain words (`a OR b OR c`): the ones the post has, one listcomp
+            out.extend([raw for raw, word in pairs if word in v.words])
+            return
         for test, collect in parts:
             if test(v):
                 collect(v, out)
@@ -225,7 +278,10 @@ def _plain_word(query: Query) -> str | None:
 
 
 def _all(plain: frozenset[str], rest: list[Test]) -> Test:
-    if len(rest) > 1:
+    if len(rest) == 2:  # the common case, without a generator per call
+        first, second = rest
+        rest = [lambda v: first(v) and second(v)]
+    elif len(rest) > 2:
         tests = rest
         rest = [lambda v: all(t(v) for t in tests)]
     if not rest:
@@ -237,7 +293,10 @@ def _all(plain: frozenset[str], rest: list[Test]) -> Test:
 
 
 def _any(plain: frozenset[str], rest: list[Test]) -> Test:
-    if len(rest) > 1:
+    if len(rest) == 2:  # the common case, without a generator per call
+        first, second = rest
+        rest = [lambda v: first(v) or second(v)]
+    elif len(rest) > 2:
         tests = rest
         rest = [lambda v: any(t(v) for t in tests)]
     if not rest:
@@ -251,11 +310,14 @@ def _any(plain: frozenset[str], rest: list[Test]) -> Test:
 class QueryMatcher:
     """One topic's query, parsed once and compiled; usable alone (and by the naive baseline)."""
 
-    __slots__ = ("_collect", "query", "test")
+    __slots__ = ("_collect", "fixed_terms", "query", "test")
 
     def __init__(self, query: Query) -> None:
         self.query = query
         self.test, self._collect = compile_query(query)
+        fixed = _fixed_terms(query)
+        # The terms of every match, when they do not depend on the post (no OR decides them).
+        self.fixed_terms = None if fixed is None else tuple(dict.fromkeys(fixed))
 
     @classmethod
     def parse(cls, text: str) -> QueryMatcher:
@@ -263,9 +325,26 @@ class QueryMatcher:
 
     def terms(self, view: PostView) -> tuple[str, ...]:
         """The terms that made a true query true, as written, each once, in query order."""
+        if self.fixed_terms is not None:
+            return self.fixed_terms
         out: list[str] = []
         self._collect(view, out)
         return tuple(dict.fromkeys(out))
 
     def match(self, view: PostView) -> tuple[str, ...] | None:
         return self.terms(view) if self.test(view) else None
+
+
+def _fixed_terms(query: Query) -> list[str] | None:
+    """What `compile_query`'s collector reports for every post `query` is true on, or None
+    when that depends on the post (an OR reports only its true operands' terms)."""
+    if isinstance(query, Term):
+        return [query.raw]
+    if isinstance(query, Near):
+        return [query.left.raw, query.right.raw]
+    if isinstance(query, Filter | Not):
+        return []
+    if isinstance(query, And):
+        parts = [_fixed_terms(op) for op in query.operands]
+        return None if None in parts else [raw for part in parts if part for raw in part]
+    return None

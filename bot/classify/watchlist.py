@@ -10,8 +10,8 @@ Each topic registers one *anchor* set: keys such that the query can only be true
 is in the post (an OR needs all its operands' anchors, an AND the cheapest operand's, a NOT has
 none, which is why bot.classify.query rejects queries that are only NOTs). So cost per post
 depends on the post's length and on the topics it may match, not on the size of the watchlist: in
-bench/bench_classify.py 10,000 topics run at about 0.6x the rate of 10, and some 400x a loop over
-all topics.
+bench/bench_classify.py 10,000 topics run at about 0.6x the rate of 10 (0.58-0.86 over runs on a
+busy machine, issue 12), some 350-470x a loop over all topics; folding the words is the floor.
 
 Why words and not pyahocorasick over the text: an automaton needs the whole post folded first
 (as costly as tokenising it) and a Python-level word-boundary check per hit; on the benchmark's
@@ -73,7 +73,16 @@ class Watchlist:
     """Every topic compiled into one trigger index. Immutable once compiled (its memo of word
     lookups aside); to change topics, compile a new one and swap the reference."""
 
-    __slots__ = ("_detect", "_ids", "_index", "_keyed_fields", "_matchers", "_tests")
+    __slots__ = (
+        "_detect",
+        "_fixed",
+        "_ids",
+        "_index",
+        "_keyed_fields",
+        "_matchers",
+        "_terms",
+        "_tests",
+    )
 
     def __init__(
         self,
@@ -89,6 +98,11 @@ class Watchlist:
         self._ids = tuple(topic_id for topic_id, _ in topics)
         self._matchers = tuple(matcher for _, matcher in topics)
         self._tests = tuple(matcher.test for matcher in self._matchers)
+        self._terms = tuple(matcher.terms for matcher in self._matchers)
+        # A topic whose terms never depend on the post answers with one shared (frozen) match.
+        self._fixed = tuple(
+            None if m.fixed_terms is None else TopicMatch(i, m.fixed_terms) for i, m in topics
+        )
         self._index = _TriggerIndex(exact, prefixes)
         self._detect = detect_lang
         every_key = chain(exact, prefixes)
@@ -128,11 +142,9 @@ class Watchlist:
         found = set(chain.from_iterable(map(index.__getitem__, view.words)))
         if self._keyed_fields:
             found.update(chain.from_iterable(map(index.__getitem__, self._field_keys(view))))
-        tests = self._tests
+        tests, fixed, ids, terms = self._tests, self._fixed, self._ids, self._terms
         return [
-            TopicMatch(self._ids[i], self._matchers[i].terms(view))
-            for i in sorted(found)
-            if tests[i](view)
+            fixed[i] or TopicMatch(ids[i], terms[i](view)) for i in sorted(found) if tests[i](view)
         ]
 
     def _field_keys(self, view: PostView) -> Iterator[str]:
