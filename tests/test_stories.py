@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ from bot.stories.match import (
     DEFAULT_WINDOW,
     StoryCandidate,
     StoryChoice,
+    _relayed,
+    _runs,
     choose_stories,
     choose_story,
 )
@@ -484,3 +487,67 @@ def test_a_prefix_or_a_link_keeps_a_text_in_its_story(text: str, prefix: str, li
     relay = fingerprint(post(link.format(prefix.format(text)), n=1))
     assert relay.text == original.text
     assert choose_story(relay, [StoryCandidate(1, original, NOW)], now=NOW) == 1
+
+
+# ---- the fast paths of issue 12 give what the plain code gives ------------------------------
+
+_WORDS = st.lists(st.sampled_from("the of in kyiv said drones power strike a".split()), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDS, _WORDS)
+def test_the_pruned_alignment_finds_the_long_blocks_difflib_finds(
+    short: list[str], long: list[str]
+) -> None:
+    blocks = SequenceMatcher(None, short, long, autojunk=False).get_matching_blocks()
+    assert _runs(short, long) == [b for b in blocks if b.size >= 3]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_WORDS, _WORDS, _WORDS)
+def test_a_text_inside_another_is_relayed_as_the_alignment_says(
+    head: list[str], middle: list[str], tail: list[str]
+) -> None:
+    inner = stored_fingerprint(" ".join(middle), ())
+    outer = stored_fingerprint(" ".join(head + middle + tail), ())
+    runs = _runs(middle, outer.text.split())
+    aligned = len(runs) == 1 and runs[0].a == 0 and runs[0].size == len(middle)
+    # One run covering the inner text with nothing of it around: every rule lets that through.
+    assert _relayed(inner, outer) == (len(middle) >= 3) and (len(middle) < 3 or aligned)
+
+
+def test_what_matching_keeps_on_a_fingerprint_is_not_part_of_it() -> None:
+    fp = fingerprint(post(TRUTH))
+    twin = StoryFingerprint(fp.text, fp.urls, fp.keys, fp.starts)  # as the store rebuilds one
+    assert choose_story(fp, [StoryCandidate(1, twin, NOW)], now=NOW) == 1
+    assert fp.derived is None  # the same text: decided without comparing words
+    assert choose_story(fp, [StoryCandidate(1, fingerprint(post(X_MIRROR)), NOW)], now=NOW) == 1
+    assert fp.derived is not None and twin.derived is None
+    assert fp == twin and hash(fp) == hash(twin) and repr(fp) == repr(twin)
+
+
+def test_rows_recorded_out_of_time_order_still_expire_from_lookups() -> None:
+    index = MemoryStoryIndex(window=timedelta(hours=1))
+    fp = fingerprint(post(TRUTH))
+    index.record(fp, 1, NOW)
+    index.record(fp, 2, NOW - timedelta(hours=2))  # older than the window at once
+    assert [c.story_id for c in index.lookup(fp.keys, now=NOW)] == [1]
+
+
+_ODESA = "power is back in odesa after the strike"
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),  # what the rules gave before each got a cheap "can it match?" check
+    [
+        ("Air raid\talert  in\u2028Kyiv\xa0tonight", "air raid alert in kyiv tonight"),
+        ("Power is back in Odesa. See WWW.EXAMPLE.COM/power for the list", None),
+        ("Follow us on Telegram\nPower is back in Odesa after the strike", _ODESA),
+        ("Power is back in Odesa after the strike | Follow us for more", _ODESA),
+        ("Power is back in Odesa after the strike. Read more at t.co/xyz", _ODESA),
+        ("Power is back in Odesa after the strike — Odesa City Council " + "!" * 300, _ODESA),
+        ("Power is back in Odesa after the strike #Odesa #Power " + " " * 250, _ODESA),
+    ],
+)
+def test_the_cheap_checks_skip_no_rule(text: str, plain: str | None) -> None:
+    assert relay_normalize(text) == (plain or "power is back in odesa see for the list")

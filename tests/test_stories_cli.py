@@ -20,10 +20,11 @@ from bot.cli.stories import format_story, list_stories, story_record
 from bot.config.build import build_config
 from bot.config.settings import StorySettings
 from bot.errors import ConfigError
-from bot.model import Post, StoryMember, StorySummary
+from bot.model import Post, SourceState, StoryMember, StorySummary
 from bot.store.database import Store
 from bot.store.engine import alembic_config
 from bot.stories.carrier import carrier_label
+from bot.stories.keys import FINGERPRINT_VERSION, fingerprint
 
 T0 = datetime(2026, 3, 18, 14, 2, tzinfo=UTC)
 
@@ -199,3 +200,42 @@ def test_the_upgrade_makes_each_stored_post_its_own_story(tmp_path: Path) -> Non
         store.close()
     with sa.create_engine(url).connect() as connection:
         assert connection.execute(sa.text("SELECT story_id FROM outbox")).scalar_one() == 2
+
+
+def test_the_upgrade_to_new_keys_lets_copies_find_posts_stored_before_it(tmp_path: Path) -> None:
+    """0005: keys of the previous fingerprint version never equal today's; the window's posts
+    get theirs rebuilt, so a copy arriving after the upgrade still joins the story."""
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    text = "Energy ceasefire agreed: both sides will halt strikes on power plants for 30 days."
+    seen = datetime.now(UTC) - timedelta(hours=1)
+    engine = sa.create_engine(url)
+    alembic = alembic_config()
+    with engine.begin() as connection:
+        alembic.attributes["connection"] = connection
+        command.upgrade(alembic, "0004")
+        connection.execute(
+            sa.text(
+                "INSERT INTO post (id, source_id, post_id, text, seen_at, story_id) "
+                "VALUES (1, 'truth', 'a1', :text, :at, 1)"
+            ),
+            {"text": text, "at": seen.strftime("%Y-%m-%d %H:%M:%S.%f")},
+        )
+        connection.execute(
+            sa.text("INSERT INTO story_key VALUES (12345, :at, 1, 1)"),
+            {"at": seen.strftime("%Y-%m-%d %H:%M:%S.%f")},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO story_print VALUES (1, 2, 'old', '[]', '[]', '[12345]')",
+            )
+        )
+    engine.dispose()
+    with Store.open(url) as store, sa.create_engine(url).connect() as connection:
+        keys = set(connection.execute(sa.text("SELECT key FROM story_key")).scalars())
+        version = connection.execute(sa.text("SELECT version FROM story_print")).scalar_one()
+        assert keys == set(fingerprint(Post("truth", "a1", text)).keys)
+        assert version == FINGERPRINT_VERSION
+        copy = Post("x-mirror", "m1", text)
+        store.save_poll(SourceState("x-mirror"), [copy], {}, [], datetime.now(UTC))
+        stories = {row.source: row.story for row in store.export_posts()}
+    assert stories == {"truth": 1, "x-mirror": 1}

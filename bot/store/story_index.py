@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 # Fingerprints kept per Store, by post id: stored posts never change, and the candidates of a
 # lookup are mostly the recent posts this process stored itself. Recomputing them was 80% of
-# assignment time on the bench; ~2 KB each.
-FINGERPRINT_CACHE = 20_000
+# assignment time on the bench. ~2 KB each, ~7 KB once compared (its word 3-grams are kept for
+# the next comparison): at most ~70 MB.
+FINGERPRINT_CACHE = 10_000
 
 # Keys per lookup statement: SQLite allows 500 terms in a compound SELECT.
 KEYS_PER_LOOKUP = 64

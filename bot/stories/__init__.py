@@ -9,9 +9,9 @@ same text or a near copy of it; otherwise it starts a story. The modules:
   quotes, emoji, HTML remnants, boilerplate such as "Follow us on Telegram"); `article_urls`
   names the articles a post links.
 - `links`: `canonical_url` reduces a link to the article it names; never raises.
-- `keys`: `fingerprint(post)` and its `index_keys`: winnowed 5-word shingle hashes, so
-  any 8-word run two posts share gives them a shared key (near copies, truncations and quotes,
-  wherever they sit), plus whole-text and link keys. Stable signed 64-bit integers.
+- `keys`: `fingerprint(post)` and its `index_keys`: winnowed 8-word shingle hashes (windows
+  of 4), so any 11-word run two posts share gives them a shared key (near copies, truncations
+  and quotes, wherever they sit), plus whole-text and link keys. Stable signed 64-bit integers.
   `NO_FINGERPRINT` stands in for a post whose fingerprint failed: no keys, a story of its own.
 - `match`: `choose_story` / `choose_stories` verify candidates on word 3-grams and an
   alignment that tells a relay (added to or cut at the edges) from a post that merely shares a
@@ -29,7 +29,7 @@ How the store uses it, per poll, in the poll's transaction:
         # choice.new_story (itself when new_story is its own index); then insert its key rows.
 
 Measured with bench/bench_stories.py (seeded synthetic set, see its docstring): recall of
-planted relays 0.999 and precision of joins 0.999, where an exact hash of the casefolded text
+planted relays 0.998 and precision of joins 0.999, where an exact hash of the casefolded text
 finds 0.07 of the relays; each threshold's own measurement is at its definition.
 
 May import: bot.model and bot.classify.text (the one text folding). No I/O, no config.

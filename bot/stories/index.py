@@ -41,6 +41,9 @@ class MemoryStoryIndex:
         self._rows: dict[int, StoryCandidate | deque[StoryCandidate]] = {}
         self._expiry: deque[StoryCandidate] = deque()
         self._next_story = 1
+        # Whether rows were recorded in time order, so that `_expire` leaves only rows within the
+        # window and a lookup need not check each row's time.
+        self._in_order = True
 
     def __len__(self) -> int:
         """Rows held: (key, post) pairs within the window."""
@@ -50,30 +53,36 @@ class MemoryStoryIndex:
         """Distinct stored posts holding any of `keys`, seen within the window."""
         self._expire(now)
         start = now - self.window
-        found: dict[int, StoryCandidate] = {}
+        found: dict[int, StoryCandidate] = {}  # by id(): a candidate's own hash is its fields'
+        rows = self._rows
         for key in keys:
-            row = self._rows.get(key)
+            row = rows.get(key)
             if row is None:
                 continue
-            newest = (
-                (row,)
-                if isinstance(row, StoryCandidate)
-                else islice(reversed(row), MAX_POSTS_PER_KEY)
-            )
-            found.update((id(c), c) for c in newest if c.seen_at >= start)
-        return list(found.values())
+            if isinstance(row, StoryCandidate):
+                found[id(row)] = row
+                continue
+            newest = list(islice(reversed(row), MAX_POSTS_PER_KEY))
+            found.update(zip(map(id, newest), newest, strict=True))
+        if self._in_order:
+            return list(found.values())  # all within the window: `_expire` dropped the others
+        return [c for c in found.values() if c.seen_at >= start]
 
     def record(self, fp: StoryFingerprint, story_id: int, seen_at: datetime) -> None:
-        """Store one post's rows. Times must not go backwards, as in a poller."""
+        """Store one post's rows. Times should not go backwards, as in a poller."""
         row = StoryCandidate(story_id, fp, seen_at)
-        for key in fp.keys:
-            held = self._rows.get(key)
-            if held is None:
-                self._rows[key] = row
-            elif isinstance(held, StoryCandidate):
-                self._rows[key] = deque((held, row))
+        if self._expiry and seen_at < self._expiry[-1].seen_at:
+            self._in_order = False
+        added: dict[int, StoryCandidate | deque[StoryCandidate]] = dict.fromkeys(fp.keys, row)
+        rows = self._rows
+        for key in rows.keys() & added.keys():  # most keys are new: those go in at C speed
+            held = rows[key]
+            if isinstance(held, StoryCandidate):
+                added[key] = deque((held, row))
             else:
                 held.append(row)
+                added[key] = held
+        rows.update(added)
         self._expiry.append(row)
         self._next_story = max(self._next_story, story_id + 1)
 

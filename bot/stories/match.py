@@ -15,12 +15,11 @@ new in the batch, so every worker decides alike whatever order the candidates co
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from difflib import SequenceMatcher
-from functools import lru_cache
-from itertools import pairwise
+from difflib import Match, SequenceMatcher
+from itertools import chain, pairwise
 from typing import NamedTuple
 
 from bot.stories.keys import MIN_CONTAINED_WORDS, StoryFingerprint
@@ -94,8 +93,13 @@ def choose_stories(
     ignored for it: the decision is the same whether the caller passes the lookup's rows or more.
     """
     start = now - window
-    wanted = {key for fp in fps for key in fp.keys}
-    relevant: list[tuple[StoryCandidate, set[int]]] = []  # with the batch keys each one holds
+    keysets = [frozenset(fp.keys) for fp in fps]
+    if len(fps) == 1:  # a lone post (the in-memory index, a poll of one): no batch to track
+        matcher = _Matcher(fps[0], threshold)
+        best = _best(matcher, _lone_options(matcher, keysets[0], candidates, start))
+        return [StoryChoice(None, 0) if best is None else StoryChoice(best[2])]
+    wanted = frozenset().union(*keysets)
+    relevant: list[tuple[StoryCandidate, frozenset[int]]] = []  # with the batch keys each holds
     for candidate in candidates:
         if candidate.seen_at >= start:
             held = wanted.intersection(candidate.fingerprint.keys)
@@ -110,18 +114,14 @@ def choose_stories(
     earlier: list[tuple[StoryFingerprint, tuple[int, int]]] = []  # batch posts before this one
     earlier_holders: dict[int, list[int]] = {}  # key -> those of them holding it
     choices: list[StoryChoice] = []
-    for index, fp in enumerate(fps):
-        own = frozenset(fp.keys)
+    for index, (fp, own) in enumerate(zip(fps, keysets, strict=True)):
+        stored = [
+            (relevant[n][0].fingerprint, (0, relevant[n][0].story_id), shared)
+            for n, shared in _shared_counts(own, holders)
+        ]
+        batch = [(*earlier[n], shared) for n, shared in _shared_counts(own, earlier_holders)]
         matcher = _Matcher(fp, threshold)
-        best: tuple[float, int, int] | None = None  # (-score, 0 stored | 1 new, id | index)
-        shared_keys = Counter(number for key in own for number in holders.get(key, ()))
-        for number, shared in shared_keys.items():
-            score = matcher.agreement(relevant[number][0].fingerprint, shared)
-            best = _better(best, score, (0, relevant[number][0].story_id))
-        shared_keys = Counter(number for key in own for number in earlier_holders.get(key, ()))
-        for number, shared in shared_keys.items():
-            prior, ref = earlier[number]
-            best = _better(best, matcher.agreement(prior, shared), ref)
+        best = _best(matcher, [o for o in stored + batch if matcher.may_agree(o[0], o[2])])
         if best is None:
             choices.append(StoryChoice(None, index))
             ref = (1, index)
@@ -137,11 +137,39 @@ def choose_stories(
     return choices
 
 
+def _lone_options(
+    matcher: _Matcher, own: frozenset[int], candidates: Iterable[StoryCandidate], start: datetime
+) -> Iterator[tuple[StoryFingerprint, tuple[int, int], int]]:
+    """`_best`'s options for a lone post: candidates within the window that may agree."""
+    may_agree = matcher.may_agree
+    for candidate in candidates:
+        if candidate.seen_at >= start:
+            other = candidate.fingerprint
+            shared = sum(map(own.__contains__, other.keys))  # no set built: the hot loop
+            if shared and may_agree(other, shared):
+                yield other, (0, candidate.story_id), shared
+
+
+def _best(
+    matcher: _Matcher, options: Iterable[tuple[StoryFingerprint, tuple[int, int], int]]
+) -> tuple[float, int, int] | None:
+    """(-score, 0 stored | 1 new, story id | batch index) of the best agreeing option."""
+    best: tuple[float, int, int] | None = None
+    for other, ref, shared in options:
+        best = _better(best, matcher.agreement(other, shared), ref)
+    return best
+
+
+def _shared_counts(own: frozenset[int], holders: dict[int, list[int]]) -> Iterable[tuple[int, int]]:
+    """(candidate number, keys it shares with `own`): C-level counting, the hot loop."""
+    return Counter(chain.from_iterable(map(holders.__getitem__, own & holders.keys()))).items()
+
+
 def similarity(a: StoryFingerprint, b: StoryFingerprint, *, linked: bool = False) -> float:
     """The score `choose_story` compares with the threshold, before the alignment check."""
     if a.text and a.text == b.text:
         return 1.0
-    return _score(_shape(a.text), _shape(b.text), linked=linked)
+    return _score(_shape_of(a), _shape_of(b), linked=linked)
 
 
 def _better(
@@ -155,16 +183,28 @@ def _better(
 
 class _Shape(NamedTuple):
     words: int
-    grams: frozenset[tuple[str, ...]]  # word 3-grams; the whole text when shorter
+    # Word 3-grams, or the whole text when shorter, as strings ("a b c"): the same sets as word
+    # tuples (words hold no spaces), but strings are not tracked by the garbage collector, whose
+    # passes over a big index made building tuples twice as slow (issue 12).
+    grams: frozenset[str]
 
 
-@lru_cache(maxsize=1 << 12)  # stored posts are compared again and again while in the window
+def _shape_of(fp: StoryFingerprint) -> _Shape:
+    """`_shape(fp.text)`, kept on the fingerprint (`StoryFingerprint.derived`): a stored post is
+    compared again and again while in the window, and most candidates are never compared."""
+    shape: _Shape | None = fp.derived
+    if shape is None:
+        shape = _shape(fp.text)
+        object.__setattr__(fp, "derived", shape)  # a memo on a frozen value, see its field
+    return shape
+
+
 def _shape(text: str) -> _Shape:
     tokens = text.split()
     if len(tokens) < VERIFY_WORDS:
-        return _Shape(len(tokens), frozenset([tuple(tokens)] if tokens else []))
+        return _Shape(len(tokens), frozenset([" ".join(tokens)] if tokens else []))
     grams = zip(*(tokens[i:] for i in range(VERIFY_WORDS)), strict=False)
-    return _Shape(len(tokens), frozenset(grams))
+    return _Shape(len(tokens), frozenset(map(" ".join, grams)))
 
 
 def _score(a: _Shape, b: _Shape, *, linked: bool) -> float:
@@ -188,15 +228,31 @@ def _resemblance_only_below(a_words: int, b_words: int, threshold: float) -> boo
 
 
 class _Matcher:
-    """One new post, asked about many candidates."""
+    """One new post, asked about the candidates that may agree with it."""
 
-    __slots__ = ("fp", "shape", "threshold", "urls")
+    __slots__ = ("fp", "own_bar", "threshold", "urls", "words")
 
     def __init__(self, fp: StoryFingerprint, threshold: float) -> None:
         self.fp = fp
         self.urls = frozenset(fp.urls)
-        self.shape = _shape(fp.text)
+        self.words = fp.text.count(" ") + 1 if fp.text else 0
         self.threshold = threshold
+        self.own_bar = KEY_SHARE * len(fp.keys)
+
+    def may_agree(self, other: StoryFingerprint, shared_keys: int) -> bool:
+        """False when `agreement` would surely say None: too few shared keys (KEY_SHARE of the
+        smaller key set, tested as two products), no shared link, not the same text. Most
+        candidates, those a stock phrase brings, end here cheaply (issue 12)."""
+        return (
+            shared_keys >= self.own_bar
+            or shared_keys >= KEY_SHARE * len(other.keys)
+            or (bool(self.urls) and not self.urls.isdisjoint(other.urls))
+            or self.fp.text == other.text
+        )
+
+    @property
+    def shape(self) -> _Shape:
+        return _shape_of(self.fp)  # built on the first comparison: most posts have none
 
     def agreement(self, other: StoryFingerprint, shared_keys: int) -> float | None:
         """The score when `other`, sharing `shared_keys` keys, is the same story; else None."""
@@ -205,7 +261,7 @@ class _Matcher:
             return 1.0
         if not linked:
             return self._unlinked(other, shared_keys)
-        shape = _shape(other.text)
+        shape = _shape_of(other)
         if min(self.shape.words, shape.words) < LINK_ONLY_WORDS:
             return 0.0
         score = _score(self.shape, shape, linked=True)
@@ -215,9 +271,10 @@ class _Matcher:
         other_words = other.text.count(" ") + 1 if other.text else 0
         if shared_keys < KEY_SHARE * min(
             len(self.fp.keys), len(other.keys)
-        ) or _resemblance_only_below(self.shape.words, other_words, self.threshold):
+        ) or _resemblance_only_below(self.words, other_words, self.threshold):
             return None  # cheap bounds first: most candidates end here
-        score = _score(self.shape, _shape(other.text), linked=False)
+        shape = _shape_of(other)
+        score = _score(self.shape, shape, linked=False)
         if not score or score < self.threshold or not _relayed(self.fp, other):
             return None
         return score
@@ -244,8 +301,12 @@ def _relayed(a: StoryFingerprint, b: StoryFingerprint) -> bool:
     (short, short_starts), (long, long_starts) = sorted(
         ((a.text.split(), a.starts), (b.text.split(), b.starts)), key=lambda pair: len(pair[0])
     )
-    blocks = SequenceMatcher(None, short, long, autojunk=False).get_matching_blocks()
-    runs = [block for block in blocks if block.size >= VERIFY_WORDS]
+    if len(short) >= VERIFY_WORDS and f" {' '.join(short)} " in f" {' '.join(long)} ":
+        # The shorter text whole inside the longer: the alignment below would find it as its
+        # one run, with nothing of the shorter text around it, and say yes (issue 12: most
+        # relays, cut or added to at the edges; SequenceMatcher cost more than the rest).
+        return True
+    runs = _runs(short, long)
     if not runs:
         return False
     first, last = runs[0], runs[-1]
@@ -266,3 +327,23 @@ def _relayed(a: StoryFingerprint, b: StoryFingerprint) -> bool:
         or shared_footer
         or shared_header
     )
+
+
+def _runs(short: list[str], long: list[str]) -> list[Match]:
+    """The blocks of VERIFY_WORDS+ words of `SequenceMatcher(None, short, long,
+    autojunk=False).get_matching_blocks()`, by its own recursion stopped where the longest
+    match is shorter: no part of such a span holds a longer one (issue 12: the short matches
+    were most of the alignment's cost). Without junk, no two blocks are adjacent to merge."""
+    matcher = SequenceMatcher(None, short, long, autojunk=False)
+    found: list[Match] = []
+    todo = [(0, len(short), 0, len(long))]
+    while todo:
+        alo, ahi, blo, bhi = todo.pop()
+        i, j, k = block = matcher.find_longest_match(alo, ahi, blo, bhi)
+        if k >= VERIFY_WORDS:
+            found.append(block)
+            if alo < i and blo < j:
+                todo.append((alo, i, blo, j))
+            if i + k < ahi and j + k < bhi:
+                todo.append((i + k, ahi, j + k, bhi))
+    return sorted(found)
