@@ -34,15 +34,13 @@ def main(argv: list[str]) -> int:
     wanted = [m for m in MODULES if not argv or any(a in m for a in argv)]
     results: list[dict[str, object]] = []
     started = time.perf_counter()
+    previous = _previous() if argv else []  # a full run replaces every row
     for name in wanted:
         print(f"\n== {name} ==", flush=True)
         rows: list[dict[str, object]] = []
         importlib.import_module(name).run(rows)
         results.extend({**row, "module": name} for row in rows)
-    names = {row["name"] for row in results}
-    kept = [r for r in _previous() if r.get("module") not in wanted and r.get("name") not in names]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(kept + results, indent=2, ensure_ascii=False) + "\n")
+        _write(previous, wanted, results)  # after each module: a later crash keeps these
     print(
         f"\n{len(results)} figures in {time.perf_counter() - started:.0f}s on "
         f"{platform.python_implementation()} {platform.python_version()}; written to {RESULTS}"
@@ -58,6 +56,16 @@ def main(argv: list[str]) -> int:
         )
         print(f"{row['name']:<58} {value:>12,.1f} {shown_base:>12,.1f} {ratio:>7}  {row['unit']}")
     return 0
+
+
+def _write(
+    previous: list[dict[str, object]], wanted: list[str], results: list[dict[str, object]]
+) -> None:
+    """latest.json: these results, and the previous rows of modules not run this time."""
+    names = {row["name"] for row in results}
+    kept = [r for r in previous if r.get("module") not in wanted and r.get("name") not in names]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(kept + results, indent=2, ensure_ascii=False) + "\n")
 
 
 def _previous() -> list[dict[str, object]]:

@@ -101,7 +101,7 @@ def minimum_drain() -> float:
     )
     now, step = 0.0, 0.001
     for n in range(ALERTS):
-        chat = f"-100{n % CHANNELS:010d}"
+        chat = f"-100{n % CHANNELS + 1:010d}"
         while limiter.admit(chat, now) is not None:
             now += step
     return now
@@ -134,7 +134,7 @@ async def _ours(server: FakeServer, db: Path) -> float:
                     "per_group": rate(PER_GROUP),
                 },
             },
-            "channels": [{"id": f"c{c}", "chat_id": f"-100{c:010d}"} for c in range(CHANNELS)],
+            "channels": [{"id": f"c{c}", "chat_id": f"-100{c + 1:010d}"} for c in range(CHANNELS)],
             "sources": [{"id": "wire", "kind": "rss", "url": "https://wire.example/rss"}],
             "topics": [{"id": "t1", "query": "ceasefire"}],
         },
@@ -161,7 +161,7 @@ async def _naive(server: FakeServer) -> float:
     for n in range(ALERTS):
         while True:
             try:
-                await bot.send_message(f"-100{n % CHANNELS:010d}", f"Ceasefire update {n}")
+                await bot.send_message(f"-100{n % CHANNELS + 1:010d}", f"Ceasefire update {n}")
                 break
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
