@@ -209,3 +209,16 @@ def test_two_processes_storing_large_polls_into_one_sqlite_database(tmp_path: Pa
         states = store.load_states()
     assert stored == {"big": 20_000, "other": 5_000}
     assert states["big"].baseline_done and states["other"].baseline_done
+
+
+def test_a_reload_lifts_a_backoff_held_in_the_book_and_waiting_in_it(store: Store) -> None:
+    later = T0 + timedelta(hours=5)
+    store.save_state(SourceState("fixed", failures=3, next_poll_at=later), T0)
+    book = StateBook.load(store)
+    book.record(SourceState("waiting", failures=2, next_poll_at=later), T0)
+    store.reset_backoff(["fixed", "waiting"])
+    book.reset_backoff(["fixed", "waiting"])
+    for source_id in ("fixed", "waiting"):
+        assert (book.get(source_id).failures, book.get(source_id).next_poll_at) == (0, None)
+    book.flush()  # what waited is written lifted, not with the backoff it had
+    assert store.load_states()["waiting"].next_poll_at is None

@@ -180,40 +180,40 @@ class Store(DeliveryStore):
         carries its posts' alerts, so a stop between chunks leaves stored posts with their
         alerts and the state not advanced: the next poll fetches again and stores the rest.
         StoreError when the database is in trouble: the chunk it failed in wrote nothing."""
-        chunks = list(queries.chunked(posts, POLL_CHUNK)) or [[]]
         given = fingerprints or {}
+
+        def work(session: Session, chunk: Sequence[Post], last: bool) -> Any:
+            if last:
+                queries.upsert_state(session, state, now)
+            inserted = queries.insert_posts(session, chunk, now)
+            stored = queries.inserted_in_order(chunk, inserted)
+            queries.insert_matches(session, inserted, matches)
+            assigned = stories.assign_stories(
+                session,
+                stored,
+                inserted,
+                now,
+                window=story_window,
+                threshold=story_threshold,
+                cache=self._fingerprints,
+                fingerprints=given,
+            )
+            outcome = stories.insert_story_alerts(
+                session,
+                alerts,
+                posts=stored,
+                post_pks=inserted,
+                story_of=assigned.story_of,
+                now=now,
+            )
+            return stored, assigned, outcome
+
+        chunks = list(queries.chunked(posts, POLL_CHUNK)) or [[]]
         saved: list[Post] = []
         created = joined = 0
         for number, chunk in enumerate(chunks, start=1):
-
-            def work(session: Session, chunk: Sequence[Post] = chunk, last: bool = False) -> Any:
-                if last:
-                    queries.upsert_state(session, state, now)
-                inserted = queries.insert_posts(session, chunk, now)
-                stored = queries.inserted_in_order(chunk, inserted)
-                queries.insert_matches(session, inserted, matches)
-                assigned = stories.assign_stories(
-                    session,
-                    stored,
-                    inserted,
-                    now,
-                    window=story_window,
-                    threshold=story_threshold,
-                    cache=self._fingerprints,
-                    fingerprints=given,
-                )
-                outcome = stories.insert_story_alerts(
-                    session,
-                    alerts,
-                    posts=stored,
-                    post_pks=inserted,
-                    story_of=assigned.story_of,
-                    now=now,
-                )
-                return stored, assigned, outcome
-
             stored, assigned, outcome = self._write(
-                functools.partial(work, last=number == len(chunks))
+                functools.partial(work, chunk=chunk, last=number == len(chunks))
             )
             for post_pk, fp in assigned.fingerprints.items():  # committed: now safe to cache
                 self._fingerprints.put(post_pk, fp)

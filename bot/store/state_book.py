@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -33,19 +33,12 @@ FLUSH_EVERY = 1.0  # seconds after which waiting states are due anyway
 
 
 class StateBook:
-    def __init__(
-        self,
-        store: Store,
-        states: dict[str, SourceState],
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, store: Store, states: dict[str, SourceState]) -> None:
         """Use `StateBook.load`; this takes the states as loaded."""
         self._store = store
         self._states = states
         self._waiting: dict[str, tuple[SourceState, datetime]] = {}
-        self._monotonic = monotonic
-        self._flushed_at = monotonic()
+        self._flushed_at = time.monotonic()
         self._lock = threading.Lock()  # the dicts
         self._flushing = threading.Lock()  # one flush at a time: batches land in order
 
@@ -58,9 +51,6 @@ class StateBook:
     def of_source(cls, store: Store, source_id: str) -> StateBook:
         """A book of one source's state, read alone (StoreError as above)."""
         return cls(store, {source_id: store.load_state(source_id)})
-
-    def __len__(self) -> int:
-        return len(self._states)
 
     def get(self, source_id: str) -> SourceState:
         """The source's state: a blank one before its first poll."""
@@ -102,7 +92,7 @@ class StateBook:
         if not self._waiting:
             return False
         return (
-            len(self._waiting) >= FLUSH_ROWS or self._monotonic() - self._flushed_at >= FLUSH_EVERY
+            len(self._waiting) >= FLUSH_ROWS or time.monotonic() - self._flushed_at >= FLUSH_EVERY
         )
 
     def flush(self) -> int:
@@ -112,7 +102,7 @@ class StateBook:
         with self._flushing:
             with self._lock:
                 batch, self._waiting = self._waiting, {}
-                self._flushed_at = self._monotonic()
+                self._flushed_at = time.monotonic()
             if not batch:
                 return 0
             try:
